@@ -57,24 +57,24 @@ describe('simulator safety checkers', () => {
 
   test('state machine safety (§5.4.3): different entries applied at one index are reported', () => {
     const c = new SafetyCheckers();
-    c.observeApply(1, 'a', entry(9, 2, 'x'));
-    c.observeApply(2, 'b', entry(9, 2, 'x'));
+    c.observeApply(1, 'a', entry(9, 2, 'x'), 2);
+    c.observeApply(2, 'b', entry(9, 2, 'x'), 3);
     assert.deepEqual(c.violations, []);
-    c.observeApply(3, 'c', entry(9, 3, 'x'));
+    c.observeApply(3, 'c', entry(9, 3, 'x'), 3);
     assert.match(c.violations[0] ?? '', /state machine safety: c applied a different entry at index 9/);
   });
 
-  test('leader completeness (§5.4): a leader missing or contradicting a committed entry is reported', () => {
+  test('leader completeness (§5.4): a later leader missing or contradicting a committed entry is reported', () => {
     const c = new SafetyCheckers();
-    c.observeApply(1, 'a', entry(4, 2, 'x'));
-    c.observeApply(1, 'a', entry(5, 2, 'y'));
+    c.observeApply(1, 'a', entry(4, 2, 'x'), 2);
+    c.observeApply(1, 'a', entry(5, 2, 'y'), 2);
     const short = nodeWithLog('b', [entry(4, 2, 'x')]);
     short.raft.role = Role.Leader;
     short.raft.term = 6;
     c.observeRole(2, short);
     assert.match(
       c.violations[0] ?? '',
-      /leader completeness: b leads term 6 with last index 4 < committed 5/,
+      /leader completeness: b leads term 6 with last index 4 < index 5 committed by term 2/,
     );
     const wrong = nodeWithLog('c', [entry(4, 3, 'z'), entry(5, 3, 'y')]);
     wrong.raft.role = Role.Leader;
@@ -82,7 +82,18 @@ describe('simulator safety checkers', () => {
     c.observeRole(3, wrong);
     assert.match(
       c.violations[1] ?? '',
-      /leader completeness: c \(term 7\) holds a different entry at committed index 4/,
+      /leader completeness: c \(term 7\) holds a different entry at index 4, committed by term 2/,
     );
+  });
+
+  test('leader completeness (§5.4): a stale leader of an earlier term may lack entries committed later', () => {
+    // Seed 3052 once: a delayed vote made n3 leader of term 3 after term 4 had committed index 7.
+    const c = new SafetyCheckers();
+    c.observeApply(1, 'a', entry(4, 4, 'x'), 4);
+    const stale = nodeWithLog('b', []);
+    stale.raft.role = Role.Leader;
+    stale.raft.term = 3;
+    c.observeRole(2, stale);
+    assert.deepEqual(c.violations, []);
   });
 });

@@ -16,8 +16,12 @@ export class SafetyCheckers {
   readonly violations: string[] = [];
   private readonly leaderOfTerm = new Map<number, NodeId>();
   private readonly leadersChecked = new Set<string>();
-  /** index -> fingerprint of the entry some node applied there (applied implies committed). */
-  private readonly committed = new Map<number, string>();
+  /**
+   * index -> what some node applied there (applied implies committed), and an upper bound on the
+   * term in which it was committed: the lowest term of any node when it applied it. A node learns
+   * of a commit from a leader of that term or later, so this never underestimates.
+   */
+  private readonly committed = new Map<number, { fp: string; commitTerm: number }>();
   private maxCommitted = 0;
   elections = 0;
 
@@ -38,24 +42,24 @@ export class SafetyCheckers {
       this.fail(now, `election safety: ${prev} and ${r.id} both leaders of term ${r.term}`);
     }
     this.leaderOfTerm.set(r.term, r.id);
-    // Leader completeness: every entry applied anywhere must be in the new leader's log.
+    // Leader completeness: every entry committed in an earlier term must be in the new leader's log.
+    // (A stale leader of a lower term may lack entries committed later: it cannot commit anything.)
     const first = r.log.firstIndex();
     const last = r.log.lastIndex();
-    if (this.maxCommitted > last) {
-      this.fail(
-        now,
-        `leader completeness: ${r.id} leads term ${r.term} with last index ${last} < committed ${this.maxCommitted}`,
-      );
-      return;
-    }
-    if (this.maxCommitted < first) return;
-    const ents = r.log.slice(first, this.maxCommitted + 1, Number.MAX_SAFE_INTEGER);
-    for (const e of ents) {
-      const fp = this.committed.get(e.index);
-      if (fp !== undefined && entryKey(e) !== fp) {
+    for (const [index, c] of this.committed) {
+      if (c.commitTerm >= r.term || index < first) continue; // later commit, or covered by the leader's snapshot
+      if (index > last) {
         this.fail(
           now,
-          `leader completeness: ${r.id} (term ${r.term}) holds a different entry at committed index ${e.index}`,
+          `leader completeness: ${r.id} leads term ${r.term} with last index ${last} < index ${index} committed by term ${c.commitTerm}`,
+        );
+        return;
+      }
+      const e = r.log.slice(index, index + 1, Number.MAX_SAFE_INTEGER)[0]!;
+      if (entryKey(e) !== c.fp) {
+        this.fail(
+          now,
+          `leader completeness: ${r.id} (term ${r.term}) holds a different entry at index ${index}, committed by term ${c.commitTerm}`,
         );
         return;
       }
@@ -63,14 +67,16 @@ export class SafetyCheckers {
   }
 
   /** State machine safety (§5.4.3): no two nodes apply different entries at one index; each applies in order. */
-  observeApply(now: number, id: NodeId, e: Entry): void {
+  observeApply(now: number, id: NodeId, e: Entry, nodeTerm: number): void {
     const fp = entryKey(e);
     const prev = this.committed.get(e.index);
     if (prev === undefined) {
-      this.committed.set(e.index, fp);
+      this.committed.set(e.index, { fp, commitTerm: nodeTerm });
       if (e.index > this.maxCommitted) this.maxCommitted = e.index;
-    } else if (prev !== fp) {
+    } else if (prev.fp !== fp) {
       this.fail(now, `state machine safety: ${id} applied a different entry at index ${e.index}`);
+    } else if (nodeTerm < prev.commitTerm) {
+      prev.commitTerm = nodeTerm;
     }
   }
 

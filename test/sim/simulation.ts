@@ -24,6 +24,8 @@ export interface SimOptions {
   /** Upper bound for the liveness phase: a healed cluster must converge within it. */
   livenessBoundMs: number;
   clients: number;
+  /** Receives a line per notable event (faults, elections, persists, applies, messages): for replaying a seed. */
+  trace?: (line: string) => void;
 }
 
 /** The figures and verdict of one seeded run. */
@@ -154,6 +156,10 @@ class Simulation {
     this.nextFaultAt = 100 + this.faultRng.int(300);
   }
 
+  private trace(what: () => string): void {
+    if (this.options.trace) this.options.trace(`t=${this.now} ${what()}`);
+  }
+
   private addNode(id: NodeId, founders: NodeId[] | null): SimNode {
     const n = new SimNode(id, (this.seed ^ hashId(id)) >>> 0, this.raftOptions, founders);
     this.nodes.set(id, n);
@@ -195,12 +201,19 @@ class Simulation {
     // 3. Tick nodes (each on its own phase so they do not move in lockstep).
     for (const n of this.nodes.values()) {
       if (n.isUp() && (now + hashId(n.id)) % TICK_MS === 0) {
+        const before = n.raw!.raft.role;
         n.raw!.tick();
+        if (n.raw!.raft.role !== before)
+          this.trace(() => `${n.id} role ${before} -> ${n.raw!.raft.role} term ${n.raw!.raft.term} (tick)`);
         this.ticks++;
         this.checkers.observeRole(now, n.raw!);
       }
       if (!n.isUp() && n.downUntil >= 0 && n.downUntil <= now) {
         n.start();
+        this.trace(
+          () =>
+            `${n.id} RESTARTED: last ${n.raw!.raft.log.lastIndex()} term ${n.raw!.raft.term} commit ${n.raw!.raft.log.committed}`,
+        );
       }
     }
     // 4. Clients and faults.
@@ -236,6 +249,13 @@ class Simulation {
   private completeReady(n: SimNode, rd: Ready): void {
     const raw = n.raw!;
     n.inflight = null;
+    this.trace(
+      () =>
+        `${n.id} persist hs=${rd.hardState ? `${rd.hardState.term}/${rd.hardState.vote}/${rd.hardState.commit}` : '-'} ` +
+        `ents=${rd.entries.map((e) => `${e.index}@${e.term}`).join(',')}${rd.snapshot ? ` snap=${rd.snapshot.meta.index}@${rd.snapshot.meta.term}` : ''} ` +
+        `apply=${rd.committedEntries.map((e) => `${e.index}@${e.term}`).join(',')} ` +
+        `send=${rd.messages.map((m) => `${MessageType[m.type]}>${m.to}(t${m.term} i${m.index} lt${m.logTerm} n${m.entries.length} c${m.commit}${m.reject ? ' R' : ''})`).join(' ')}`,
+    );
     // Persist (one atomic "transaction").
     if (rd.snapshot) {
       n.storage.applySnapshot(rd.snapshot);
@@ -247,7 +267,7 @@ class Simulation {
     this.sendAll(rd.messages);
     // Apply.
     for (const e of rd.committedEntries) {
-      this.checkers.observeApply(this.now, n.id, e);
+      this.checkers.observeApply(this.now, n.id, e, raw.raft.term);
       const op = n.sm.apply(e);
       if (op !== null && n.pendingWrites.has(op)) {
         n.pendingWrites.delete(op);
@@ -292,7 +312,14 @@ class Simulation {
       if (m.type === MessageType.Snap) this.nodes.get(m.from)?.raw?.reportSnapshot(m.to, false);
       return;
     }
+    this.trace(
+      () =>
+        `${m.to} <- ${MessageType[m.type]} from ${m.from} t${m.term} i${m.index} lt${m.logTerm} ents=${m.entries.map((e) => `${e.index}@${e.term}`).join(',')} c${m.commit}${m.reject ? ' reject' : ''}`,
+    );
+    const before = target.raw!.raft.role;
     target.raw!.step(m);
+    if (target.raw!.raft.role !== before)
+      this.trace(() => `${m.to} role ${before} -> ${target.raw!.raft.role} term ${target.raw!.raft.term}`);
     this.checkers.observeRole(this.now, target.raw!);
     if (m.type === MessageType.Snap) this.nodes.get(m.from)?.raw?.reportSnapshot(m.to, true);
   }
@@ -396,6 +423,7 @@ class Simulation {
   // ---- faults -----------------------------------------------------------------------------
 
   private fault(kind: string): void {
+    this.trace(() => `FAULT ${kind}`);
     this.faults++;
     this.faultsByKind[kind] = (this.faultsByKind[kind] ?? 0) + 1;
   }
@@ -426,6 +454,7 @@ class Simulation {
       if (up.length === 0) return;
       const victim = r.chance(0.4) ? (this.leader() ?? r.pick(up)) : r.pick(up);
       victim.crash(this.now + 5 + r.int(this.maxDowntime));
+      this.trace(() => `${victim.id} CRASHED until ${victim.downUntil}`);
       this.fault('crash');
     } else if (roll < 34) {
       // Symmetric partition into two sides.
