@@ -1,13 +1,14 @@
 /**
- * `npm run sim -- --seeds N [--start S] [--workers W]`: run the deterministic
+ * `npm run sim -- --seeds N [--start S] [--workers W] [--trace]`: run the deterministic
  * cluster simulator over seeds S..S+N-1 on W worker processes and print a
  * final figure line. Any violation prints its seed and the command that
- * replays it, and the exit code is 1.
+ * replays it, and the exit code is 1. `--trace` runs the seeds in this
+ * process and prints every event of each history (use it with one seed).
  */
 import { fork } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { runSimulation, type SimResult } from '../test/sim/simulation.js';
+import { optionsForSeed, runSimulation, type SimResult } from '../test/sim/simulation.js';
 
 // A worker process is this script with `--worker seed,seed,...`: it reports each result to the parent.
 if (process.argv[2] === '--worker') {
@@ -19,10 +20,14 @@ if (process.argv[2] === '--worker') {
   await main();
 }
 
-function parseArgs(argv: string[]): { seeds: number; start: number; workers: number } {
-  const out = { seeds: 100, start: 1, workers: Math.max(1, availableParallelism()) };
+function parseArgs(argv: string[]): { seeds: number; start: number; workers: number; trace: boolean } {
+  const out = { seeds: 100, start: 1, workers: Math.max(1, availableParallelism()), trace: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
+    if (flag === '--trace') {
+      out.trace = true;
+      continue;
+    }
     const value = Number(argv[i + 1]);
     if (flag === '--seeds' || flag === '--start' || flag === '--workers') {
       if (!Number.isInteger(value) || value < (flag === '--start' ? 0 : 1)) {
@@ -44,7 +49,17 @@ function parseArgs(argv: string[]): { seeds: number; start: number; workers: num
 }
 
 async function main(): Promise<void> {
-  const { seeds, start, workers } = parseArgs(process.argv.slice(2));
+  const { seeds, start, workers, trace } = parseArgs(process.argv.slice(2));
+  if (trace) {
+    let failed = 0;
+    for (let seed = start; seed < start + seeds; seed++) {
+      const r = runSimulation(seed, { ...optionsForSeed(seed), trace: (line) => console.log(line) });
+      console.log(`seed ${seed}: ${r.violations.length === 0 ? 'no violations' : r.violations.join('\n')}`);
+      if (r.violations.length > 0) failed++;
+    }
+    process.exitCode = failed > 0 ? 1 : 0;
+    return;
+  }
   const all = Array.from({ length: seeds }, (_, i) => start + i);
   const n = Math.min(workers, seeds);
   const t0 = performance.now();
