@@ -55,8 +55,9 @@ export function stepLeader(r: Raft, m: Message): string | null {
       } else if (wasPaused) {
         r.maybeSendAppend(m.from, true);
       }
-      // Pipeline: fill the in-flight window with whatever the follower still lacks.
-      while (r.maybeSendAppend(m.from, false)) {}
+      // Pipeline: fill the in-flight window with whatever the follower still lacks
+      // (never more sends than the window holds, whatever state the progress is in).
+      for (let i = 0; i < r.maxInflightMsgs && r.maybeSendAppend(m.from, false); i++) {}
       if (m.from === r.leadTransferee && pr.match === r.log.lastIndex()) sendTimeoutNow(r, m.from);
       return null;
     }

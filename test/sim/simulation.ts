@@ -225,6 +225,9 @@ class Simulation {
     }
     // 5. Hand out new Readies.
     for (const n of this.nodes.values()) this.pumpReady(n);
+    if (this.net.inFlight > 100_000) {
+      this.checkers.violations.push(`t=${now}: runaway: ${this.net.inFlight} messages in flight`);
+    }
     if (now % 50 === 0) {
       const up = [...this.nodes.values()].filter((n) => n.isUp()).map((n) => n.raw!);
       this.checkers.checkLogMatching(now, up);
