@@ -1,0 +1,80 @@
+import type { ConfState, Entry, HardState, LogStorage, SnapshotMeta } from '../raft/index.js';
+
+/** A client write as the state machine executes it. */
+export type Command =
+  | { op: 'put'; key: Buffer; value: Buffer }
+  | { op: 'delete'; key: Buffer }
+  /** Set key to value if its value equals expected (null: only if the key is absent). */
+  | { op: 'cas'; key: Buffer; expected: Buffer | null; value: Buffer };
+
+/** What applying a Command did; revision is the index of the entry that carried it. */
+export type CommandResult =
+  | { op: 'put'; revision: number }
+  | { op: 'delete'; deleted: boolean; revision: number }
+  | { op: 'cas'; swapped: boolean; current: Buffer | null; revision: number };
+
+/** A client write in a log entry: the proposing node's request id (to find its waiter) and the command. */
+export interface Request {
+  /** Unique per proposing node and process lifetime (e.g. `${nodeId}:${bootNonce}:${counter}`). */
+  id: string;
+  command: Command;
+}
+
+/** A value as stored: the bytes and the index of the write that set them. */
+export interface StoredValue {
+  value: Buffer;
+  modRevision: number;
+}
+
+/** What a Ready asks the store to make durable, in one transaction. */
+export interface PersistBatch {
+  hardState: HardState | null;
+  entries: Entry[];
+  /** A snapshot received from the leader: replaces the KV data, the log and the membership. */
+  snapshot: { meta: SnapshotMeta; data: Uint8Array } | null;
+}
+
+/**
+ * One node's LMDB environment: the Raft log and hard state (read
+ * synchronously by the core through `log`), and the KV state machine.
+ */
+export interface NodeStore {
+  /** The core's view of stable storage; snapshot() describes the current applied state (data empty). */
+  readonly log: LogStorage;
+  /** Write the batch in one transaction; resolves only once it is flushed to disk (durable). */
+  persist(batch: PersistBatch): Promise<void>;
+  /**
+   * Apply committed entries in one transaction, with the applied index and the membership
+   * (conf-change entries) in the same transaction. Returns one result per entry: the
+   * CommandResult of a client write, null for no-ops and conf changes. Resolves once
+   * committed (visible to reads); the log already holds these entries durably.
+   */
+  apply(entries: Entry[]): Promise<{ requestId: string | null; result: CommandResult | null }[]>;
+  /** The index of the last applied entry. */
+  appliedIndex(): number;
+  /** Membership as of the applied index, with each member's address from its conf change context. */
+  confState(): ConfState;
+  /** Member id -> gRPC address, from conf-change contexts (and bootstrap). */
+  memberAddresses(): Map<string, string>;
+  /** The committed value of a key, or null. */
+  get(key: Buffer): StoredValue | null;
+  /** Keys with the prefix, in byte order, strictly after startAfter, at most limit. */
+  range(
+    prefix: Buffer,
+    startAfter: Buffer | null,
+    limit: number,
+  ): { kvs: { key: Buffer; value: StoredValue }[]; more: boolean };
+  /**
+   * The KV data at applied index `index`, read in one consistent read transaction opened by this
+   * call, as chunks no larger than chunkBytes. Throws if the applied index is no longer `index`.
+   * Call return() on the iterator if it will not be read to the end (releases the transaction).
+   */
+  snapshotChunks(index: number, chunkBytes: number): AsyncIterableIterator<Uint8Array>;
+  /** Drop log entries up to and including index (which must be applied). */
+  compact(index: number): Promise<void>;
+  /** Flush and close the environment. */
+  close(): Promise<void>;
+}
+
+/** Encode a client write for a log entry. */
+export type EncodeRequest = (r: Request) => Uint8Array;
