@@ -1,0 +1,83 @@
+import type { Role } from '../raft/index.js';
+
+/** How fresh a read must be. */
+export enum ReadConsistency {
+  /** Reflects every write acknowledged before the read began (ReadIndex through the leader). */
+  Linearizable = 'linearizable',
+  /** This node's local state: fast, possibly stale. */
+  Serializable = 'serializable',
+}
+
+/** A key with its value and the Raft index of the write that last set it. */
+export interface KeyValue {
+  key: Buffer;
+  value: Buffer;
+  modRevision: number;
+}
+
+/** One member as the node reports it. */
+export interface MemberStatus {
+  id: string;
+  address: string;
+  learner: boolean;
+  /** Leader only: highest index known replicated there (0 elsewhere). */
+  matchIndex: number;
+  /** Leader only: next index to send (0 elsewhere). */
+  nextIndex: number;
+  /** Leader only: heard from within the last election timeout. */
+  reachable: boolean;
+}
+
+/** The node's Raft and storage state, for ClusterService.Status. */
+export interface NodeStatus {
+  nodeId: string;
+  role: Role;
+  /** True if this node is not a voter (a learner). */
+  learner: boolean;
+  term: number;
+  leaderId: string;
+  commitIndex: number;
+  appliedIndex: number;
+  lastIndex: number;
+  members: MemberStatus[];
+}
+
+/**
+ * What the gRPC and REST layers call: one implementation (the node), two
+ * protocols. Every method honours `deadlineMs` (an absolute Date.now() time)
+ * and rejects with a DkvError: InvalidArgument, NotFound, Unavailable
+ * (no leader, shutting down) or DeadlineExceeded. Keys and values arrive
+ * already decoded and validated for size by the API layer.
+ */
+export interface KvBackend {
+  put(key: Buffer, value: Buffer, deadlineMs: number): Promise<{ revision: number }>;
+  /** Resolves null when the key is absent. */
+  get(
+    key: Buffer,
+    consistency: ReadConsistency,
+    deadlineMs: number,
+  ): Promise<{ kv: KeyValue | null; revision: number }>;
+  delete(key: Buffer, deadlineMs: number): Promise<{ deleted: boolean; revision: number }>;
+  /**
+   * Keys with the prefix (all keys if empty), in byte order, strictly after `startAfter` if given,
+   * at most `limit`; `more` says whether keys remain after the last one returned.
+   */
+  range(
+    prefix: Buffer,
+    startAfter: Buffer | null,
+    limit: number,
+    consistency: ReadConsistency,
+    deadlineMs: number,
+  ): Promise<{ kvs: KeyValue[]; more: boolean; revision: number }>;
+  /**
+   * Set key to value if its current value equals `expected` (null: only if the key is absent).
+   * When not swapped, `current` is the value found (null if absent).
+   */
+  compareAndSwap(
+    key: Buffer,
+    expected: Buffer | null,
+    value: Buffer,
+    deadlineMs: number,
+  ): Promise<{ swapped: boolean; revision: number; current: Buffer | null }>;
+  status(): NodeStatus;
+}
