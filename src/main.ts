@@ -1,0 +1,149 @@
+/**
+ * The dkv daemon: read the configuration from the environment, open the
+ * node's LMDB store, serve gRPC (client API and Raft peers) on DKV_RPC_PORT
+ * and REST on DKV_REST_PORT, and shut down cleanly on SIGTERM/SIGINT.
+ */
+import { mkdirSync } from 'node:fs';
+import { createServer, type Server as HttpServer } from 'node:http';
+import * as grpc from '@grpc/grpc-js';
+import { pino } from 'pino';
+import { addKvServices } from './api/grpc-services.js';
+import { createRestApp } from './api/rest.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
+import { RaftNode } from './node/raft-node.js';
+import { openNodeStore } from './storage/open-store.js';
+import { createPeerTransport, PEER_SERVER_OPTIONS } from './transport/index.js';
+
+function readConfig(): Config {
+  try {
+    return loadConfig(process.env);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(`dkv: invalid configuration: ${e.message}`);
+      process.exit(2);
+    }
+    throw e;
+  }
+}
+
+function bindGrpc(server: grpc.Server, address: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) =>
+      err ? reject(err) : resolve(port),
+    );
+  });
+}
+
+function listenHttp(server: HttpServer, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const log = pino({ level: config.logLevel, base: { node: config.nodeId } });
+
+  mkdirSync(config.dbPath, { recursive: true });
+  const store = openNodeStore(config.dbPath);
+  let node: RaftNode | null = null;
+  const apiLog = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: object) =>
+    log[level](fields ?? {}, msg);
+  const transport = createPeerTransport({
+    nodeId: config.nodeId,
+    clusterId: config.clusterId,
+    chunkBytes: config.snapshotChunkBytes,
+    handlers: {
+      onMessages: (msgs) => node?.receive(msgs),
+      onSnapshot: (m) => node?.receive([m]),
+      onUnreachable: (peer) => node?.unreachable(peer),
+    },
+    log: apiLog,
+  });
+  node = new RaftNode({
+    nodeId: config.nodeId,
+    store,
+    transport,
+    founders: config.cluster,
+    tickMs: config.tickMs,
+    electionTicks: config.electionTicks,
+    heartbeatTicks: config.heartbeatTicks,
+    snapshotThreshold: config.snapshotThreshold,
+    compactKeepEntries: config.compactKeepEntries,
+    snapshotChunkBytes: config.snapshotChunkBytes,
+    log,
+  });
+
+  const grpcServer = new grpc.Server(PEER_SERVER_OPTIONS);
+  transport.register(grpcServer);
+  addKvServices(grpcServer, node, { requestTimeoutMs: config.requestTimeoutMs, log: apiLog });
+  const rpcAddress = `${config.bindHost.includes(':') ? `[${config.bindHost}]` : config.bindHost}:${config.rpcPort}`;
+  try {
+    await bindGrpc(grpcServer, rpcAddress);
+  } catch (e) {
+    console.error(`dkv: cannot listen for gRPC on ${rpcAddress} (DKV_RPC_PORT): ${(e as Error).message}`);
+    process.exit(1);
+  }
+  await node.start();
+
+  const restServer = createServer(
+    createRestApp(node, { requestTimeoutMs: config.requestTimeoutMs, log: apiLog }),
+  );
+  try {
+    await listenHttp(restServer, config.restPort, config.bindHost);
+  } catch (e) {
+    console.error(
+      `dkv: cannot listen for REST on ${config.bindHost}:${config.restPort} (DKV_REST_PORT): ${(e as Error).message}`,
+    );
+    process.exit(1);
+  }
+  log.info(
+    {
+      rpc: rpcAddress,
+      rest: `${config.bindHost}:${config.restPort}`,
+      db: config.dbPath,
+      cluster: config.clusterId,
+    },
+    'dkv node started',
+  );
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      log.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown took too long: exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    timer.unref();
+    // Stop taking requests and give those in flight a moment to finish; idle keep-alive
+    // connections and peers' long-lived streams would otherwise hold the servers open.
+    const grace = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+    const restClosed = new Promise<void>((resolve) => restServer.close(() => resolve()));
+    restServer.closeIdleConnections();
+    const grpcClosed = new Promise<void>((resolve) => grpcServer.tryShutdown(() => resolve()));
+    await Promise.race([Promise.all([restClosed, grpcClosed]), grace(1000)]);
+    restServer.closeAllConnections();
+    grpcServer.forceShutdown();
+    // Then finish the Ready in progress, and flush and close the store.
+    await node?.stop();
+    await store.close();
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((e: unknown) => {
+  console.error(`dkv: fatal: ${(e as Error).stack ?? String(e)}`);
+  process.exit(1);
+});

@@ -1,0 +1,548 @@
+import { randomBytes } from 'node:crypto';
+import {
+  type KeyValue,
+  type KvBackend,
+  type MemberStatus,
+  type NodeStatus,
+  ReadConsistency,
+} from '../api/backend.js';
+import { DkvError, ErrorCode, unavailable } from '../errors.js';
+import {
+  bootstrapLog,
+  type Entry,
+  EntryType,
+  type Message,
+  MessageType,
+  type NodeId,
+  Prng,
+  ProposalDroppedError,
+  RawNode,
+  type Ready,
+  type Role,
+} from '../raft/index.js';
+import { encodeRequest } from '../storage/request-codec.js';
+import type { Command, CommandResult, NodeStore } from '../storage/types.js';
+import type { PeerTransport } from '../transport/types.js';
+import { Waiters } from './waiters.js';
+
+/** The log lines the node writes; pino's logger fits. */
+export interface NodeLogger {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/** How a node is put together and timed. */
+export interface RaftNodeOptions {
+  nodeId: NodeId;
+  store: NodeStore;
+  transport: PeerTransport;
+  /** The founding members; used only the first time the node starts on an empty store. */
+  founders: { id: NodeId; address: string }[];
+  tickMs: number;
+  electionTicks: number;
+  heartbeatTicks: number;
+  snapshotThreshold: number;
+  compactKeepEntries: number;
+  snapshotChunkBytes: number;
+  log: NodeLogger;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * The driver: the one place that joins the pure Raft core to LMDB storage,
+ * the gRPC transport and the clock, and serves the KvBackend the API calls.
+ *
+ * Its loop (pump): take a Ready; persist its hard state, entries and any
+ * snapshot in one flushed transaction; only then send its messages; apply its
+ * committed entries in one transaction and answer the writes and reads
+ * waiting on them; advance. Proposals made in one event-loop turn go to the
+ * core as one batch (one append, one fsync); linearizable reads made in one
+ * turn share one ReadIndex round.
+ */
+export class RaftNode implements KvBackend {
+  /** The core; built by start() from what storage holds. */
+  private raw!: RawNode;
+  private readonly store: NodeStore;
+  private readonly transport: PeerTransport;
+  private readonly log: NodeLogger;
+  private ticker: NodeJS.Timeout | null = null;
+  private pumping = false;
+  private pumpScheduled = false;
+  private stopped = false;
+  private fatal: Error | null = null;
+  private idle: (() => void)[] = [];
+
+  /** Writes waiting to be applied, by request id. */
+  private readonly writes = new Waiters<CommandResult>();
+  private readonly bootNonce = randomBytes(6).toString('hex');
+  private nextRequest = 0;
+  private pendingProposals: { data: Uint8Array; id: string }[] = [];
+  private proposalFlushScheduled = false;
+
+  /** Reads waiting for a ReadIndex answer, by context; then for the applied index to reach it. */
+  private readonly readRounds = new Map<
+    string,
+    { resolve: (index: number) => void; reject: (e: Error) => void }
+  >();
+  private pendingReads: { resolve: (index: number) => void; reject: (e: Error) => void }[] = [];
+  private readFlushScheduled = false;
+  private nextReadContext = 0;
+  private appliedWaiters: { index: number; resolve: () => void }[] = [];
+  private knownPeers = new Map<string, string>();
+
+  constructor(private readonly opts: RaftNodeOptions) {
+    this.store = opts.store;
+    this.transport = opts.transport;
+    this.log = opts.log;
+  }
+
+  /** Bootstrap the log on a fresh store, build the core from storage, connect to peers and start ticking. */
+  async start(): Promise<void> {
+    if (this.store.log.lastIndex() === 0) {
+      // A fresh node of the founding cluster: write the initial membership (with addresses) into the log.
+      const contexts = new Map(this.opts.founders.map((f) => [f.id, encoder.encode(f.address)]));
+      const boot = bootstrapLog(
+        this.opts.founders.map((f) => f.id),
+        contexts,
+      );
+      await this.store.persist({ hardState: boot.hardState, entries: boot.entries, snapshot: null });
+      this.log.info({ members: this.opts.founders.map((f) => f.id) }, 'bootstrapped a new cluster');
+    }
+    this.raw = new RawNode({
+      id: this.opts.nodeId,
+      storage: this.store.log,
+      rng: new Prng(randomBytes(4).readUInt32LE(0)),
+      electionTicks: this.opts.electionTicks,
+      heartbeatTicks: this.opts.heartbeatTicks,
+      applied: this.store.appliedIndex(),
+      maxMsgEntries: 1024,
+      maxMsgBytes: 2 * 1024 * 1024,
+      maxInflightMsgs: 256,
+      maxApplyBytes: 16 * 1024 * 1024,
+      preVote: true,
+      checkQuorum: true,
+    });
+    this.refreshPeers();
+    this.ticker = setInterval(() => this.tick(), this.opts.tickMs);
+    this.ticker.unref();
+    this.schedulePump();
+  }
+
+  private tick(): void {
+    if (this.stopped) return;
+    this.raw.tick();
+    this.schedulePump();
+  }
+
+  // ---- transport input --------------------------------------------------------------------
+
+  /** Messages from peers (TransportHandlers.onMessages). */
+  receive(msgs: Message[]): void {
+    if (this.stopped || !this.raw) return;
+    for (const m of msgs) {
+      try {
+        this.raw.step(m);
+      } catch (e) {
+        this.log.warn(
+          { err: e, type: MessageType[m.type], from: m.from },
+          'dropped a message the core refused',
+        );
+      }
+    }
+    this.schedulePump();
+  }
+
+  /** A peer could not be reached (TransportHandlers.onUnreachable). */
+  unreachable(peer: NodeId): void {
+    if (this.stopped || !this.raw) return;
+    this.raw.reportUnreachable(peer);
+    this.schedulePump();
+  }
+
+  // ---- the loop -----------------------------------------------------------------------------
+
+  private schedulePump(): void {
+    if (this.pumpScheduled || this.pumping) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      void this.pump();
+    });
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping || this.fatal) return;
+    this.pumping = true;
+    try {
+      while (!this.stopped && this.raw.hasReady()) {
+        await this.handleReady(this.raw.ready());
+      }
+    } catch (e) {
+      this.fail(e as Error);
+    } finally {
+      this.pumping = false;
+      const idle = this.idle;
+      this.idle = [];
+      for (const f of idle) f();
+    }
+  }
+
+  private async handleReady(rd: Ready): Promise<void> {
+    if (rd.softState) this.onRoleChange(rd.softState.role, rd.softState.leader);
+    // 1. Durable first: nothing below may acknowledge what is not on disk.
+    if (rd.hardState || rd.entries.length > 0 || rd.snapshot) {
+      await this.store.persist({
+        hardState: rd.hardState,
+        entries: rd.entries,
+        snapshot: rd.snapshot ? { meta: rd.snapshot.meta, data: rd.snapshot.data } : null,
+      });
+      if (rd.snapshot) {
+        this.log.info({ index: rd.snapshot.meta.index }, 'installed a snapshot from the leader');
+        this.refreshPeers();
+      }
+    }
+    // 2. Send.
+    const plain: Message[] = [];
+    for (const m of rd.messages) {
+      if (m.type === MessageType.Snap) this.sendSnapshot(m);
+      else plain.push(m);
+    }
+    if (plain.length > 0) this.transport.send(plain);
+    // 3. Apply, and answer the writes proposed here.
+    if (rd.committedEntries.length > 0) await this.apply(rd.committedEntries);
+    // 4. Read points.
+    for (const rs of rd.readStates) {
+      const key = Buffer.from(rs.context).toString('hex');
+      const round = this.readRounds.get(key);
+      if (round) {
+        this.readRounds.delete(key);
+        round.resolve(rs.index);
+      }
+    }
+    this.raw.advance(rd);
+    this.releaseAppliedWaiters();
+    await this.maybeCompact();
+  }
+
+  private async apply(entries: Entry[]): Promise<void> {
+    const results = await this.store.apply(entries);
+    let membershipChanged = false;
+    for (let i = 0; i < entries.length; i++) {
+      const r = results[i]!;
+      if (r.requestId !== null && r.result !== null) this.writes.resolve(r.requestId, r.result);
+      if (entries[i]!.type === EntryType.ConfChange) membershipChanged = true;
+    }
+    if (membershipChanged) this.refreshPeers();
+  }
+
+  private sendSnapshot(m: Message): void {
+    const to = m.to;
+    let chunks: AsyncIterableIterator<Uint8Array>;
+    try {
+      // The core named the snapshot as of when it decided; send the store's state as of now, whose
+      // metadata and data are read together (the leader accepts a newer snapshot's acknowledgement).
+      const meta = this.store.log.snapshot().meta;
+      chunks = this.store.snapshotChunks(meta.index, this.opts.snapshotChunkBytes);
+      m = { ...m, snapshot: { meta, data: new Uint8Array(0) } };
+    } catch (e) {
+      this.log.warn({ err: e, to }, 'could not open a snapshot to send');
+      this.raw.reportSnapshot(to, false);
+      return;
+    }
+    this.log.info({ to, index: m.snapshot!.meta.index }, 'sending a snapshot');
+    this.transport.sendSnapshot(m, chunks).then(
+      () => {
+        this.raw.reportSnapshot(to, true);
+        this.schedulePump();
+      },
+      (e: unknown) => {
+        void chunks.return?.();
+        this.log.warn({ err: e, to }, 'sending a snapshot failed');
+        this.raw.reportSnapshot(to, false);
+        this.schedulePump();
+      },
+    );
+  }
+
+  private async maybeCompact(): Promise<void> {
+    const applied = this.store.appliedIndex();
+    const first = this.store.log.firstIndex();
+    if (applied - first + 1 < this.opts.snapshotThreshold) return;
+    const upTo = applied - this.opts.compactKeepEntries;
+    if (upTo < first) return;
+    await this.store.compact(upTo);
+    this.log.debug({ upTo, applied }, 'compacted the log');
+  }
+
+  private onRoleChange(role: Role, leader: NodeId): void {
+    this.log.info({ role, leader, term: this.raw.raft.term }, 'raft state changed');
+  }
+
+  private refreshPeers(): void {
+    const addresses = this.store.memberAddresses();
+    for (const [id, address] of addresses) {
+      if (id === this.opts.nodeId || address === '') continue;
+      if (this.knownPeers.get(id) !== address) {
+        this.transport.setPeer(id, address);
+        this.knownPeers.set(id, address);
+      }
+    }
+    for (const id of [...this.knownPeers.keys()]) {
+      if (!addresses.has(id)) {
+        this.transport.removePeer(id);
+        this.knownPeers.delete(id);
+      }
+    }
+  }
+
+  private fail(e: Error): void {
+    // Storage or core invariant broken (e.g. a corrupt log entry): stop serving rather than serve wrong data.
+    this.fatal = e;
+    this.log.error({ err: e }, 'node stopped: unrecoverable error');
+    const err =
+      e instanceof DkvError
+        ? e
+        : new DkvError(ErrorCode.Internal, `node stopped after an internal error: ${e.message}`);
+    this.writes.rejectAll(err);
+    for (const r of this.readRounds.values()) r.reject(err);
+    this.readRounds.clear();
+  }
+
+  // ---- writes -------------------------------------------------------------------------------
+
+  private checkServing(): void {
+    if (this.fatal) throw new DkvError(ErrorCode.Unavailable, `node stopped: ${this.fatal.message}`);
+    if (this.stopped) throw unavailable('node is shutting down');
+  }
+
+  private propose(command: Command, deadlineMs: number): Promise<CommandResult> {
+    this.checkServing();
+    const id = `${this.opts.nodeId}:${this.bootNonce}:${this.nextRequest++}`;
+    const done = this.writes.add(id, deadlineMs, () => this.timeoutError('write'));
+    this.pendingProposals.push({ id, data: encodeRequest({ id, command }) });
+    if (!this.proposalFlushScheduled) {
+      this.proposalFlushScheduled = true;
+      setImmediate(() => this.flushProposals());
+    }
+    return done;
+  }
+
+  private flushProposals(): void {
+    this.proposalFlushScheduled = false;
+    const batch = this.pendingProposals;
+    this.pendingProposals = [];
+    if (batch.length === 0) return;
+    try {
+      this.raw.proposeEntries(
+        batch.map((p) => ({ term: 0, index: 0, type: EntryType.Normal, data: p.data })),
+      );
+    } catch (e) {
+      if (!(e instanceof ProposalDroppedError)) throw e;
+      const err = unavailable(this.noLeaderReason(e.message));
+      for (const p of batch) this.writes.reject(p.id, err);
+      return;
+    }
+    this.schedulePump();
+  }
+
+  private noLeaderReason(detail: string): string {
+    const leader = this.raw.leader();
+    return leader === '' ? `no leader: ${detail}` : `request not accepted (leader ${leader}): ${detail}`;
+  }
+
+  private timeoutError(what: string): DkvError {
+    // Past the deadline without an answer: the usual cause is that no quorum is reachable from here.
+    const leader = this.raw.leader();
+    const why =
+      leader === ''
+        ? 'no leader is known (election in progress or no quorum reachable)'
+        : leader === this.opts.nodeId
+          ? 'this leader could not reach a quorum in time'
+          : `leader ${leader} did not confirm it in time (unreachable or no quorum)`;
+    return unavailable(
+      `${what} not confirmed before the deadline: ${why}${what === 'write' ? '; its outcome is unknown' : ''}`,
+    );
+  }
+
+  async put(key: Buffer, value: Buffer, deadlineMs: number): Promise<{ revision: number }> {
+    const r = await this.propose({ op: 'put', key, value }, deadlineMs);
+    return { revision: r.revision };
+  }
+
+  async delete(key: Buffer, deadlineMs: number): Promise<{ deleted: boolean; revision: number }> {
+    const r = await this.propose({ op: 'delete', key }, deadlineMs);
+    if (r.op !== 'delete') throw new Error('delete: unexpected result');
+    return { deleted: r.deleted, revision: r.revision };
+  }
+
+  async compareAndSwap(
+    key: Buffer,
+    expected: Buffer | null,
+    value: Buffer,
+    deadlineMs: number,
+  ): Promise<{ swapped: boolean; revision: number; current: Buffer | null }> {
+    const r = await this.propose({ op: 'cas', key, expected, value }, deadlineMs);
+    if (r.op !== 'cas') throw new Error('cas: unexpected result');
+    return { swapped: r.swapped, revision: r.revision, current: r.current };
+  }
+
+  // ---- reads --------------------------------------------------------------------------------
+
+  /** Wait until a read at this moment is linearizable: a ReadIndex round, then local apply catches up. */
+  private async linearizableBarrier(deadlineMs: number): Promise<void> {
+    this.checkServing();
+    const index = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(this.timeoutError('read')), Math.max(0, deadlineMs - Date.now()));
+      this.pendingReads.push({
+        resolve: (i) => {
+          clearTimeout(timer);
+          resolve(i);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+      if (!this.readFlushScheduled) {
+        this.readFlushScheduled = true;
+        setImmediate(() => this.flushReads());
+      }
+    });
+    if (this.store.appliedIndex() >= index) return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(this.timeoutError('read')), Math.max(0, deadlineMs - Date.now()));
+      this.appliedWaiters.push({
+        index,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
+    });
+  }
+
+  private flushReads(): void {
+    this.readFlushScheduled = false;
+    const batch = this.pendingReads;
+    this.pendingReads = [];
+    if (batch.length === 0) return;
+    const ctx = Buffer.alloc(8);
+    ctx.writeBigUInt64BE(BigInt(++this.nextReadContext));
+    const key = ctx.toString('hex');
+    // One round answers every read queued in this turn.
+    this.readRounds.set(key, {
+      resolve: (index) => {
+        for (const r of batch) r.resolve(index);
+      },
+      reject: (e) => {
+        for (const r of batch) r.reject(e);
+      },
+    });
+    try {
+      this.raw.readIndex(ctx);
+    } catch (e) {
+      this.readRounds.delete(key);
+      if (!(e instanceof ProposalDroppedError)) throw e;
+      const err = unavailable(this.noLeaderReason(e.message));
+      for (const r of batch) r.reject(err);
+      return;
+    }
+    this.schedulePump();
+  }
+
+  private releaseAppliedWaiters(): void {
+    if (this.appliedWaiters.length === 0) return;
+    const applied = this.store.appliedIndex();
+    const still: typeof this.appliedWaiters = [];
+    for (const w of this.appliedWaiters) {
+      if (w.index <= applied) w.resolve();
+      else still.push(w);
+    }
+    this.appliedWaiters = still;
+  }
+
+  async get(
+    key: Buffer,
+    consistency: ReadConsistency,
+    deadlineMs: number,
+  ): Promise<{ kv: KeyValue | null; revision: number }> {
+    if (consistency === ReadConsistency.Linearizable) await this.linearizableBarrier(deadlineMs);
+    else this.checkServing();
+    const v = this.store.get(key);
+    const revision = this.store.appliedIndex();
+    return { kv: v ? { key, value: v.value, modRevision: v.modRevision } : null, revision };
+  }
+
+  async range(
+    prefix: Buffer,
+    startAfter: Buffer | null,
+    limit: number,
+    consistency: ReadConsistency,
+    deadlineMs: number,
+  ): Promise<{ kvs: KeyValue[]; more: boolean; revision: number }> {
+    if (consistency === ReadConsistency.Linearizable) await this.linearizableBarrier(deadlineMs);
+    else this.checkServing();
+    const r = this.store.range(prefix, startAfter, limit);
+    return {
+      kvs: r.kvs.map((x) => ({ key: x.key, value: x.value.value, modRevision: x.value.modRevision })),
+      more: r.more,
+      revision: this.store.appliedIndex(),
+    };
+  }
+
+  // ---- status and shutdown ------------------------------------------------------------------
+
+  status(): NodeStatus {
+    const st = this.raw.status();
+    const addresses = this.store.memberAddresses();
+    const members: MemberStatus[] = [];
+    for (const id of [...st.confState.voters, ...st.confState.learners]) {
+      const pr = st.progress.get(id);
+      members.push({
+        id,
+        address: addresses.get(id) ?? '',
+        learner: st.confState.learners.includes(id),
+        matchIndex: pr?.match ?? 0,
+        nextIndex: pr?.next ?? 0,
+        reachable: pr ? pr.recentActive || id === st.id : false,
+      });
+    }
+    return {
+      nodeId: st.id,
+      role: st.role,
+      learner: st.confState.learners.includes(st.id),
+      term: st.term,
+      leaderId: st.leader,
+      commitIndex: st.commit,
+      appliedIndex: this.store.appliedIndex(),
+      lastIndex: st.lastIndex,
+      members,
+    };
+  }
+
+  /** Whether this node currently leads. */
+  isLeader(): boolean {
+    return this.raw.isLeader();
+  }
+
+  /**
+   * Stop: no new requests, let the Ready in progress finish (so what was
+   * persisted is consistent), fail what is still waiting, close the transport.
+   */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.ticker) clearInterval(this.ticker);
+    if (this.pumping) await new Promise<void>((resolve) => this.idle.push(resolve));
+    const err = unavailable('node is shutting down');
+    this.writes.rejectAll(err);
+    for (const r of this.readRounds.values()) r.reject(err);
+    this.readRounds.clear();
+    for (const r of this.pendingReads) r.reject(err);
+    this.pendingReads = [];
+    await this.transport.close();
+  }
+}
