@@ -49,7 +49,9 @@ async function writeMany(
 
 describe('faults on a cluster of real processes', () => {
   test('a follower down past the snapshot threshold comes back through InstallSnapshot; contents identical', async () => {
-    const c = await Cluster.start({ env: { DKV_SNAPSHOT_THRESHOLD: '50', DKV_COMPACT_KEEP_ENTRIES: '5' } });
+    const c = await Cluster.start({
+      env: { DKV_SNAPSHOT_THRESHOLD: '50', DKV_COMPACT_KEEP_ENTRIES: '5', DKV_LOG_LEVEL: 'info' },
+    });
     try {
       const leader = await c.waitForLeader();
       const follower = c.nodes.find((n) => n !== leader)!;
@@ -69,6 +71,7 @@ describe('faults on a cluster of real processes', () => {
       });
       assert.ok(hashes[0]!.keys >= 400);
       const log = follower.output.join('');
+      assert.match(log, /installed a snapshot from the leader/, 'the follower caught up by InstallSnapshot');
       assert.doesNotMatch(log, /"level":(50|60)/, 'the follower logged no errors');
     } finally {
       await c.stop();
