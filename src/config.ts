@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_KEY_BYTES, MAX_VALUE_BYTES } from './storage/limits.js';
 
 /** One member of the initial cluster, from DKV_CLUSTER. */
 export interface ClusterMember {
@@ -28,6 +29,10 @@ export interface Config {
   compactKeepEntries: number;
   snapshotChunkBytes: number;
   shutdownTimeoutMs: number;
+  /** Largest key accepted (at most the storage's MAX_KEY_BYTES). */
+  maxKeyBytes: number;
+  /** Largest value accepted (at most the storage's MAX_VALUE_BYTES). */
+  maxValueBytes: number;
 }
 
 /** A configuration value that is missing or malformed; main prints it as one line and exits 2. */
@@ -120,6 +125,15 @@ const schema = z.object({
     .max(3 * 1024 * 1024, 'must stay below gRPC 4 MiB message limit (at most 3 MiB)')
     .default(1024 * 1024),
   DKV_SHUTDOWN_TIMEOUT_MS: positiveInt('DKV_SHUTDOWN_TIMEOUT_MS').default(10000),
+  DKV_MAX_KEY_BYTES: positiveInt('DKV_MAX_KEY_BYTES')
+    .max(MAX_KEY_BYTES, `DKV_MAX_KEY_BYTES can be at most ${MAX_KEY_BYTES} (what the store can hold)`)
+    .default(MAX_KEY_BYTES),
+  DKV_MAX_VALUE_BYTES: positiveInt('DKV_MAX_VALUE_BYTES', 0)
+    .max(
+      MAX_VALUE_BYTES,
+      `DKV_MAX_VALUE_BYTES can be at most ${MAX_VALUE_BYTES} (one value must fit one message)`,
+    )
+    .default(MAX_VALUE_BYTES),
 });
 
 /**
@@ -170,5 +184,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     compactKeepEntries: e.DKV_COMPACT_KEEP_ENTRIES,
     snapshotChunkBytes: e.DKV_SNAPSHOT_CHUNK_BYTES,
     shutdownTimeoutMs: e.DKV_SHUTDOWN_TIMEOUT_MS,
+    maxKeyBytes: e.DKV_MAX_KEY_BYTES,
+    maxValueBytes: e.DKV_MAX_VALUE_BYTES,
   };
 }

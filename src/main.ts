@@ -51,6 +51,7 @@ async function main(): Promise<void> {
   mkdirSync(config.dbPath, { recursive: true });
   const store = openNodeStore(config.dbPath);
   let node: RaftNode | null = null;
+  const limits = { maxKeyBytes: config.maxKeyBytes, maxValueBytes: config.maxValueBytes };
   const apiLog = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: object) =>
     log[level](fields ?? {}, msg);
   const transport = createPeerTransport({
@@ -80,7 +81,7 @@ async function main(): Promise<void> {
 
   const grpcServer = new grpc.Server(PEER_SERVER_OPTIONS);
   transport.register(grpcServer);
-  addKvServices(grpcServer, node, { requestTimeoutMs: config.requestTimeoutMs, log: apiLog });
+  addKvServices(grpcServer, node, { requestTimeoutMs: config.requestTimeoutMs, log: apiLog, limits });
   const rpcAddress = `${config.bindHost.includes(':') ? `[${config.bindHost}]` : config.bindHost}:${config.rpcPort}`;
   try {
     await bindGrpc(grpcServer, rpcAddress);
@@ -91,7 +92,7 @@ async function main(): Promise<void> {
   await node.start();
 
   const restServer = createServer(
-    createRestApp(node, { requestTimeoutMs: config.requestTimeoutMs, log: apiLog }),
+    createRestApp(node, { requestTimeoutMs: config.requestTimeoutMs, log: apiLog, limits }),
   );
   try {
     await listenHttp(restServer, config.restPort, config.bindHost);

@@ -11,6 +11,7 @@ import { grpcCallDeadlineMs } from './deadline.js';
 import { createKvService } from './kv-service.js';
 import { type ApiLog, defaultApiLog } from './log.js';
 import { toGrpcError } from './status-map.js';
+import type { SizeLimits } from './validate.js';
 
 /** Options of the gRPC services. */
 export interface GrpcServiceOptions {
@@ -18,11 +19,13 @@ export interface GrpcServiceOptions {
   requestTimeoutMs: number;
   /** Where unexpected errors are logged (they reach the client only as INTERNAL). */
   log?: ApiLog;
+  /** Key and value sizes to accept (default: the storage's caps). */
+  limits?: SizeLimits;
 }
 
 /** Register KVStore and ClusterService on a gRPC server, backed by `backend`. */
 export function addKvServices(server: Server, backend: KvBackend, opts: GrpcServiceOptions): void {
-  const service = createKvService(backend);
+  const service = createKvService(backend, opts.limits);
   const log = opts.log ?? defaultApiLog;
 
   /** A unary handler that runs `operation` with the call's deadline and maps any failure to a status. */

@@ -27,9 +27,11 @@ import {
   checkKey,
   checkPrefix,
   checkValue,
+  DEFAULT_LIMITS,
   decodePageToken,
   encodePageToken,
   rangeLimit,
+  type SizeLimits,
   toReadConsistency,
 } from './validate.js';
 
@@ -84,11 +86,11 @@ export function statusResponse(status: NodeStatus): StatusResponse {
 }
 
 /** The operations over one backend. */
-export function createKvService(backend: KvBackend): KvService {
+export function createKvService(backend: KvBackend, limits: SizeLimits = DEFAULT_LIMITS): KvService {
   return {
     async put(request, deadlineMs) {
-      checkKey(request.key);
-      checkValue(request.value);
+      checkKey(request.key, 'key', limits);
+      checkValue(request.value, 'value', limits);
       const { revision } = await withDeadline(
         backend.put(request.key, request.value, deadlineMs),
         deadlineMs,
@@ -97,7 +99,7 @@ export function createKvService(backend: KvBackend): KvService {
     },
 
     async get(request, deadlineMs) {
-      checkKey(request.key);
+      checkKey(request.key, 'key', limits);
       const consistency = toReadConsistency(request.consistency);
       const { kv } = await withDeadline(backend.get(request.key, consistency, deadlineMs), deadlineMs);
       if (kv === null) throw notFound(`key not found: ${encodeBase64(request.key)}`);
@@ -105,13 +107,13 @@ export function createKvService(backend: KvBackend): KvService {
     },
 
     async delete(request, deadlineMs) {
-      checkKey(request.key);
+      checkKey(request.key, 'key', limits);
       const { deleted, revision } = await withDeadline(backend.delete(request.key, deadlineMs), deadlineMs);
       return { deleted, revision: String(revision) };
     },
 
     async range(request, deadlineMs) {
-      checkPrefix(request.prefix);
+      checkPrefix(request.prefix, limits);
       const limit = rangeLimit(request.limit);
       const startAfter = decodePageToken(request.pageToken, request.prefix);
       const consistency = toReadConsistency(request.consistency);
@@ -128,8 +130,8 @@ export function createKvService(backend: KvBackend): KvService {
     },
 
     async compareAndSwap(request, deadlineMs) {
-      checkKey(request.key);
-      checkValue(request.value);
+      checkKey(request.key, 'key', limits);
+      checkValue(request.value, 'value', limits);
       const expected = casExpectation(request.expectedValue, request.expectedAbsent);
       const result = await withDeadline(
         backend.compareAndSwap(request.key, expected, request.value, deadlineMs),

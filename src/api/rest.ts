@@ -31,6 +31,7 @@ import { type ApiLog, defaultApiLog } from './log.js';
 import { parseQuery, populateQuery, type QueryField, type QueryValues } from './query.js';
 import { matchRoute, parseTemplate, type Route } from './rest-router.js';
 import { type HttpError, httpErrorFromStatus, toHttpError } from './status-map.js';
+import type { SizeLimits } from './validate.js';
 
 /** Options of the REST API. */
 export interface RestOptions {
@@ -38,6 +39,8 @@ export interface RestOptions {
   requestTimeoutMs: number;
   /** Where unexpected errors are logged (they reach the client only as INTERNAL). */
   log?: ApiLog;
+  /** Key and value sizes to accept (default: the storage's caps). */
+  limits?: SizeLimits;
 }
 
 /** The length of `bytes` bytes in base64. */
@@ -183,7 +186,7 @@ function requestDeadlineMs(req: IncomingMessage, defaultTimeoutMs: number): numb
 /** The REST API over `backend` as an Express app, ready for app.listen(). */
 export function createRestApp(backend: KvBackend, opts: RestOptions): express.Express {
   const log = opts.log ?? defaultApiLog;
-  const table = routes(createKvService(backend));
+  const table = routes(createKvService(backend, opts.limits));
   const app = express();
   // No framework extras: grpc-gateway sends no X-Powered-By or ETag, and we
   // parse query strings ourselves with Go's rules.

@@ -17,25 +17,34 @@ export const DEFAULT_RANGE_LIMIT = 100;
 /** The largest page a Range returns; larger limits are lowered to it, as the proto documents. */
 export const MAX_RANGE_LIMIT = 1000;
 
-/** Throw INVALID_ARGUMENT unless a key is 1 to MAX_KEY_BYTES bytes. */
-export function checkKey(key: Uint8Array, field = 'key'): void {
+/** The sizes a node accepts; an operator may lower them below the storage's hard caps. */
+export interface SizeLimits {
+  maxKeyBytes: number;
+  maxValueBytes: number;
+}
+
+/** The storage's hard caps, which are also the defaults. */
+export const DEFAULT_LIMITS: SizeLimits = { maxKeyBytes: MAX_KEY_BYTES, maxValueBytes: MAX_VALUE_BYTES };
+
+/** Throw INVALID_ARGUMENT unless a key is 1 to limits.maxKeyBytes bytes. */
+export function checkKey(key: Uint8Array, field = 'key', limits: SizeLimits = DEFAULT_LIMITS): void {
   if (key.byteLength === 0) throw invalidArgument(`${field} must not be empty`);
-  if (key.byteLength > MAX_KEY_BYTES) {
-    throw invalidArgument(`${field} is ${key.byteLength} bytes; the limit is ${MAX_KEY_BYTES}`);
+  if (key.byteLength > limits.maxKeyBytes) {
+    throw invalidArgument(`${field} is ${key.byteLength} bytes; the limit is ${limits.maxKeyBytes}`);
   }
 }
 
-/** Throw INVALID_ARGUMENT if a value is over MAX_VALUE_BYTES (an empty value is fine). */
-export function checkValue(value: Uint8Array, field = 'value'): void {
-  if (value.byteLength > MAX_VALUE_BYTES) {
-    throw invalidArgument(`${field} is ${value.byteLength} bytes; the limit is ${MAX_VALUE_BYTES}`);
+/** Throw INVALID_ARGUMENT if a value is over limits.maxValueBytes (an empty value is fine). */
+export function checkValue(value: Uint8Array, field = 'value', limits: SizeLimits = DEFAULT_LIMITS): void {
+  if (value.byteLength > limits.maxValueBytes) {
+    throw invalidArgument(`${field} is ${value.byteLength} bytes; the limit is ${limits.maxValueBytes}`);
   }
 }
 
 /** Throw INVALID_ARGUMENT if a Range prefix is longer than any key can be. */
-export function checkPrefix(prefix: Uint8Array): void {
-  if (prefix.byteLength > MAX_KEY_BYTES) {
-    throw invalidArgument(`prefix is ${prefix.byteLength} bytes; the limit is ${MAX_KEY_BYTES}`);
+export function checkPrefix(prefix: Uint8Array, limits: SizeLimits = DEFAULT_LIMITS): void {
+  if (prefix.byteLength > limits.maxKeyBytes) {
+    throw invalidArgument(`prefix is ${prefix.byteLength} bytes; the limit is ${limits.maxKeyBytes}`);
   }
 }
 

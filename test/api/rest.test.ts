@@ -577,3 +577,31 @@ describe('REST API', () => {
     });
   });
 });
+
+describe('operator size limits (DKV_MAX_KEY_BYTES, DKV_MAX_VALUE_BYTES)', () => {
+  test('lowered limits are enforced with messages naming them', async () => {
+    const server = await startRest(new MemoryBackend(), { limits: { maxKeyBytes: 8, maxValueBytes: 16 } });
+    try {
+      const put = (key: string, value: string) =>
+        fetch(`${server.url}/v0/kv`, {
+          method: 'POST',
+          body: JSON.stringify({
+            key: Buffer.from(key).toString('base64'),
+            value: Buffer.from(value).toString('base64'),
+          }),
+        }).then(async (r) => ({
+          status: r.status,
+          body: (await r.json()) as { code?: number; message?: string },
+        }));
+      assert.equal((await put('12345678', '0123456789abcdef')).status, 200);
+      const longKey = await put('123456789', 'v');
+      assert.equal(longKey.status, 400);
+      assert.equal(longKey.body.message, 'key is 9 bytes; the limit is 8');
+      const longValue = await put('k', '0123456789abcdefg');
+      assert.equal(longValue.status, 400);
+      assert.equal(longValue.body.message, 'value is 17 bytes; the limit is 16');
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -2,12 +2,14 @@
  * Real servers on loopback for the API tests: the REST app listening on an
  * ephemeral port, and a grpc-js server with generated clients.
  */
+
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import type { KvBackend } from '../../src/api/backend.js';
 import { addKvServices } from '../../src/api/grpc-services.js';
 import type { ApiLog } from '../../src/api/log.js';
 import { createRestApp } from '../../src/api/rest.js';
+import type { SizeLimits } from '../../src/api/validate.js';
 import { ClusterServiceClient } from '../../src/gen/dkv/v0/cluster.js';
 import { KVStoreClient } from '../../src/gen/dkv/v0/kvstore.js';
 
@@ -27,8 +29,15 @@ export interface RestServer {
 }
 
 /** Start the REST app on 127.0.0.1 at an ephemeral port. */
-export async function startRest(backend: KvBackend, opts: { requestTimeoutMs?: number; log?: ApiLog } = {}) {
-  const app = createRestApp(backend, { requestTimeoutMs: opts.requestTimeoutMs ?? 2000, log: opts.log });
+export async function startRest(
+  backend: KvBackend,
+  opts: { requestTimeoutMs?: number; log?: ApiLog; limits?: SizeLimits } = {},
+) {
+  const app = createRestApp(backend, {
+    requestTimeoutMs: opts.requestTimeoutMs ?? 2000,
+    log: opts.log,
+    limits: opts.limits,
+  });
   const server = await new Promise<import('node:http').Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

@@ -27,6 +27,8 @@ describe('configuration from the environment', () => {
     assert.equal(c.logLevel, 'debug');
     assert.equal(c.tickMs, 100);
     assert.match(c.clusterId, /^dkv-[0-9a-f]{8}$/);
+    assert.deepEqual([c.maxKeyBytes, c.maxValueBytes], [1024, 1024 * 1024]);
+    assert.equal(loadConfig({ ...base, DKV_MAX_VALUE_BYTES: '4096' }).maxValueBytes, 4096);
     assert.equal(
       loadConfig({ ...base, DKV_CLUSTER: 'c@h:1,b@h:2,a@h:3' }).clusterId,
       c.clusterId,
