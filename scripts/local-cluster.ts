@@ -3,6 +3,8 @@
  * original dkv's ports (gRPC 7070/8080/9090, REST 7071/8081/9091) and data
  * under ./data/<id>. Each node's log lines are prefixed with its id; Ctrl-C
  * stops all three cleanly (SIGTERM, then SIGKILL after a grace period).
+ * DKV_NODE_FLAGS passes extra Node.js flags to every node, e.g.
+ * `DKV_NODE_FLAGS="--cpu-prof --cpu-prof-dir=prof" npm start` for profiles.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -23,7 +25,8 @@ let stopping = false;
 for (const n of nodes) {
   const dbPath = join(root, 'data', n.id);
   mkdirSync(dbPath, { recursive: true });
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src', 'main.ts')], {
+  const nodeFlags = (process.env.DKV_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', join(root, 'src', 'main.ts')], {
     cwd: root,
     env: {
       ...process.env,

@@ -192,28 +192,42 @@ export class RaftNode implements KvBackend {
 
   private async handleReady(rd: Ready): Promise<void> {
     if (rd.softState) this.onRoleChange(rd.softState.role, rd.softState.leader);
-    // 1. Durable first: nothing below may acknowledge what is not on disk.
-    if (rd.hardState || rd.entries.length > 0 || rd.snapshot) {
-      await this.store.persist({
-        hardState: rd.hardState,
-        entries: rd.entries,
-        snapshot: rd.snapshot ? { meta: rd.snapshot.meta, data: rd.snapshot.data } : null,
-      });
-      if (rd.snapshot) {
-        this.log.info({ index: rd.snapshot.meta.index }, 'installed a snapshot from the leader');
-        this.refreshPeers();
-      }
-    }
-    // 2. Send.
-    const plain: Message[] = [];
+    // A leader's appends and heartbeats may leave before its own fsync (Raft thesis §10.2.1):
+    // the core counts the leader's own log towards commit only once advance() says it is
+    // persisted. Everything else waits for the write: it may acknowledge what is written.
+    const early: Message[] = [];
+    const late: Message[] = [];
+    const snapshots: Message[] = [];
     for (const m of rd.messages) {
-      if (m.type === MessageType.Snap) this.sendSnapshot(m);
-      else plain.push(m);
+      if (m.type === MessageType.Snap) snapshots.push(m);
+      else if (m.type === MessageType.App || m.type === MessageType.Heartbeat) early.push(m);
+      else late.push(m);
     }
-    if (plain.length > 0) this.transport.send(plain);
-    // 3. Apply, and answer the writes proposed here.
-    if (rd.committedEntries.length > 0) await this.apply(rd.committedEntries);
-    // 4. Read points.
+    if (early.length > 0) this.transport.send(early);
+    // One transaction: persist, then apply what is committed. Only new entries, a snapshot or a
+    // new term/vote need the fsync; a commit-index-only change does not (Raft recovers it).
+    const results = await this.store.writeReady({
+      hardState: rd.hardState,
+      entries: rd.entries,
+      snapshot: rd.snapshot ? { meta: rd.snapshot.meta, data: rd.snapshot.data } : null,
+      apply: rd.committedEntries,
+      sync: rd.mustSync || rd.entries.length > 0 || rd.snapshot !== null,
+    });
+    if (rd.snapshot) {
+      this.log.info({ index: rd.snapshot.meta.index }, 'installed a snapshot from the leader');
+      this.refreshPeers();
+    }
+    if (late.length > 0) this.transport.send(late);
+    for (const m of snapshots) this.sendSnapshot(m);
+    // Answer the writes proposed here.
+    let membershipChanged = false;
+    for (let i = 0; i < rd.committedEntries.length; i++) {
+      const r = results[i]!;
+      if (r.requestId !== null && r.result !== null) this.writes.resolve(r.requestId, r.result);
+      if (rd.committedEntries[i]!.type === EntryType.ConfChange) membershipChanged = true;
+    }
+    if (membershipChanged) this.refreshPeers();
+    // Read points.
     for (const rs of rd.readStates) {
       const key = Buffer.from(rs.context).toString('hex');
       const round = this.readRounds.get(key);
@@ -225,17 +239,6 @@ export class RaftNode implements KvBackend {
     this.raw.advance(rd);
     this.releaseAppliedWaiters();
     await this.maybeCompact();
-  }
-
-  private async apply(entries: Entry[]): Promise<void> {
-    const results = await this.store.apply(entries);
-    let membershipChanged = false;
-    for (let i = 0; i < entries.length; i++) {
-      const r = results[i]!;
-      if (r.requestId !== null && r.result !== null) this.writes.resolve(r.requestId, r.result);
-      if (entries[i]!.type === EntryType.ConfChange) membershipChanged = true;
-    }
-    if (membershipChanged) this.refreshPeers();
   }
 
   private sendSnapshot(m: Message): void {

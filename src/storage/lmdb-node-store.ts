@@ -17,7 +17,15 @@ import { LmdbLogStorage } from './lmdb-log-storage.js';
 import type { MetaStore } from './meta-store.js';
 import { decodeRequest } from './request-codec.js';
 import { decodeSnapshot, SnapshotEncoder } from './snapshot-codec.js';
-import type { Command, CommandResult, NodeStore, PersistBatch, Request, StoredValue } from './types.js';
+import type {
+  Command,
+  CommandResult,
+  NodeStore,
+  PersistBatch,
+  ReadyWrite,
+  Request,
+  StoredValue,
+} from './types.js';
 import { decodeStoredValue, encodeStoredValue } from './value-codec.js';
 
 /** What apply() returns for one entry. */
@@ -56,52 +64,72 @@ export class LmdbNodeStore implements NodeStore {
   }
 
   async persist(batch: PersistBatch): Promise<void> {
+    await this.writeReady({ ...batch, apply: [], sync: true });
+  }
+
+  async apply(entries: Entry[]): Promise<ApplyResult[]> {
+    return this.writeReady({ hardState: null, entries: [], snapshot: null, apply: entries, sync: false });
+  }
+
+  async writeReady(w: ReadyWrite): Promise<ApplyResult[]> {
     this.assertOpen();
-    if (batch.snapshot === null && batch.hardState === null && batch.entries.length === 0) return;
-    assertContiguous(batch.entries);
-    const snap = batch.snapshot;
-    const decoded = snap ? decodeSnapshotOrThrow(snap.data, snap.meta.index) : null;
+    const persists = w.snapshot !== null || w.hardState !== null || w.entries.length > 0;
+    if (!persists && w.apply.length === 0) return [];
+    assertContiguous(w.entries);
+    assertContiguous(w.apply);
+    const snap = w.snapshot;
+    const decodedSnapshot = snap ? decodeSnapshotOrThrow(snap.data, snap.meta.index) : null;
+    const decodedApply = w.apply.map(decodeForApply);
     let installed = '';
-    await this.dbs.env.childTransaction(() => {
-      if (snap && decoded) {
-        const applied = this.meta.applied();
-        if (snap.meta.index <= applied) {
-          throw new Error(
-            `storage: snapshot at ${snap.meta.index} is not newer than applied index ${applied}`,
-          );
-        }
-        this.dbs.kv.clearSync();
-        this.dbs.log.clearSync();
-        const members = new Map<string, string>();
-        let keys = 0;
-        try {
-          for (const rec of decoded.records()) {
-            if (rec.kind === 'member') members.set(rec.id, rec.address);
-            else {
-              this.dbs.kv.putSync(rec.key, encodeStoredValue(rec.value, rec.modRevision));
-              keys++;
-            }
-          }
-        } catch (err) {
-          if (err instanceof DecodeError) throw badSnapshot(err);
-          throw err;
-        }
-        this.meta.setCompacted(snap.meta.index, snap.meta.term);
-        this.meta.setApplied(snap.meta.index);
-        this.meta.setConfState(snap.meta.confState);
-        this.meta.setMembers(members);
-        installed =
-          `storage: installed snapshot at index ${snap.meta.index} (term ${snap.meta.term}): ` +
-          `${keys} keys, ${snap.data.byteLength} bytes, replacing applied index ${applied}`;
-      }
-      if (batch.hardState) this.meta.setHardState(batch.hardState);
-      this.appendInTxn(batch.entries);
+    const results = await this.dbs.env.childTransaction(() => {
+      if (snap && decodedSnapshot) installed = this.installSnapshotInTxn(snap, decodedSnapshot);
+      if (w.hardState) this.meta.setHardState(w.hardState);
+      this.appendInTxn(w.entries);
+      // Applying in the same transaction is safe: every applied entry is already durable
+      // (persisted by an earlier flushed write, or by this one, which is flushed below).
+      return w.apply.length > 0 ? this.applyInTxn(w.apply, decodedApply) : [];
     });
     // The transaction promise resolves at commit (visible), which under lmdb-js's
     // overlappingSync comes before the fsync; `flushed` resolves once every commit
     // so far, ours included, is on disk. Raft may not acknowledge before that.
-    await this.dbs.env.flushed;
+    if (w.sync && persists) await this.dbs.env.flushed;
     if (installed) this.report(installed);
+    return results;
+  }
+
+  /** Replace the KV data, log and membership with a snapshot, in the current write transaction. */
+  private installSnapshotInTxn(
+    snap: NonNullable<PersistBatch['snapshot']>,
+    decoded: ReturnType<typeof decodeSnapshotOrThrow>,
+  ): string {
+    const applied = this.meta.applied();
+    if (snap.meta.index <= applied) {
+      throw new Error(`storage: snapshot at ${snap.meta.index} is not newer than applied index ${applied}`);
+    }
+    this.dbs.kv.clearSync();
+    this.dbs.log.clearSync();
+    const members = new Map<string, string>();
+    let keys = 0;
+    try {
+      for (const rec of decoded.records()) {
+        if (rec.kind === 'member') members.set(rec.id, rec.address);
+        else {
+          this.dbs.kv.putSync(rec.key, encodeStoredValue(rec.value, rec.modRevision));
+          keys++;
+        }
+      }
+    } catch (err) {
+      if (err instanceof DecodeError) throw badSnapshot(err);
+      throw err;
+    }
+    this.meta.setCompacted(snap.meta.index, snap.meta.term);
+    this.meta.setApplied(snap.meta.index);
+    this.meta.setConfState(snap.meta.confState);
+    this.meta.setMembers(members);
+    return (
+      `storage: installed snapshot at index ${snap.meta.index} (term ${snap.meta.term}): ` +
+      `${keys} keys, ${snap.data.byteLength} bytes, replacing applied index ${applied}`
+    );
   }
 
   /** Append entries in the current write transaction, overwriting a conflicting tail (MemoryStorage.append). */
@@ -123,42 +151,37 @@ export class LmdbNodeStore implements NodeStore {
     for (const e of entries) this.dbs.log.putSync(logKey(e.index), encodeEntry(e));
   }
 
-  async apply(entries: Entry[]): Promise<ApplyResult[]> {
-    this.assertOpen();
-    if (entries.length === 0) return [];
-    assertContiguous(entries);
-    const decoded = entries.map(decodeForApply);
-    return this.dbs.env.childTransaction(() => {
-      const applied = this.meta.applied();
-      if (entries[0]!.index !== applied + 1) {
-        throw new Error(`storage: apply of entry ${entries[0]!.index} after applied index ${applied}`);
-      }
-      let membership: { confState: ConfState; members: Map<string, string> } | null = null;
-      const results: ApplyResult[] = [];
-      for (const d of decoded) {
-        switch (d.kind) {
-          case 'noop':
-            results.push({ requestId: null, result: null });
-            break;
-          case 'request':
-            results.push({ requestId: d.request.id, result: this.execute(d.request.command, d.index) });
-            break;
-          case 'conf': {
-            membership ??= { confState: this.meta.confState(), members: this.meta.members() };
-            membership = applyConfChangeToState(membership.confState, membership.members, d.change);
-            results.push({ requestId: null, result: null });
-            break;
-          }
+  /** Apply decoded committed entries in the current write transaction, with the applied index and membership. */
+  private applyInTxn(entries: Entry[], decoded: ReturnType<typeof decodeForApply>[]): ApplyResult[] {
+    const applied = this.meta.applied();
+    if (entries[0]!.index !== applied + 1) {
+      throw new Error(`storage: apply of entry ${entries[0]!.index} after applied index ${applied}`);
+    }
+    let membership: { confState: ConfState; members: Map<string, string> } | null = null;
+    const results: ApplyResult[] = [];
+    for (const d of decoded) {
+      switch (d.kind) {
+        case 'noop':
+          results.push({ requestId: null, result: null });
+          break;
+        case 'request':
+          results.push({ requestId: d.request.id, result: this.execute(d.request.command, d.index) });
+          break;
+        case 'conf': {
+          membership ??= { confState: this.meta.confState(), members: this.meta.members() };
+          membership = applyConfChangeToState(membership.confState, membership.members, d.change);
+          results.push({ requestId: null, result: null });
+          break;
         }
       }
-      if (membership) {
-        this.meta.setConfState(membership.confState);
-        this.meta.setMembers(membership.members);
-      }
-      // Same transaction as the KV changes: a restart neither loses nor re-applies an entry.
-      this.meta.setApplied(entries[entries.length - 1]!.index);
-      return results;
-    });
+    }
+    if (membership) {
+      this.meta.setConfState(membership.confState);
+      this.meta.setMembers(membership.members);
+    }
+    // Same transaction as the KV changes: a restart neither loses nor re-applies an entry.
+    this.meta.setApplied(entries[entries.length - 1]!.index);
+    return results;
   }
 
   /** Run one client write in the current write transaction; its revision is the entry's index. */

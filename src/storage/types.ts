@@ -34,6 +34,18 @@ export interface PersistBatch {
   snapshot: { meta: SnapshotMeta; data: Uint8Array } | null;
 }
 
+/** Everything one Ready asks of the store, done in one transaction. */
+export interface ReadyWrite extends PersistBatch {
+  /** Committed entries to apply after the persist, in the same transaction. */
+  apply: Entry[];
+  /**
+   * Wait until the transaction is flushed before resolving. Needed whenever the batch persists
+   * entries, a snapshot, or a new term or vote; a commit-index-only change may skip it (Raft
+   * recovers the commit index), and applying never needs it (the log already holds the entries).
+   */
+  sync: boolean;
+}
+
 /**
  * One node's LMDB environment: the Raft log and hard state (read
  * synchronously by the core through `log`), and the KV state machine.
@@ -50,6 +62,11 @@ export interface NodeStore {
    * committed (visible to reads); the log already holds these entries durably.
    */
   apply(entries: Entry[]): Promise<{ requestId: string | null; result: CommandResult | null }[]>;
+  /**
+   * One Ready's whole write: persist, then apply, in a single transaction; resolves with the
+   * apply results once committed, and once flushed when `sync` is set.
+   */
+  writeReady(w: ReadyWrite): Promise<{ requestId: string | null; result: CommandResult | null }[]>;
   /** The index of the last applied entry. */
   appliedIndex(): number;
   /** Membership as of the applied index, with each member's address from its conf change context. */
