@@ -9,7 +9,6 @@ import {
 import { DkvError, ErrorCode, unavailable } from '../errors.js';
 import {
   bootstrapLog,
-  type Entry,
   EntryType,
   type Message,
   MessageType,
