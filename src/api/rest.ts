@@ -183,24 +183,24 @@ function requestDeadlineMs(req: IncomingMessage, defaultTimeoutMs: number): numb
   return now + (timeoutMs === 0 ? defaultTimeoutMs : timeoutMs);
 }
 
-/** The REST API over `backend` as an Express app, ready for app.listen(). */
-export function createRestApp(backend: KvBackend, opts: RestOptions): express.Express {
+/**
+ * The REST API over `backend` as a plain Node request listener: route matching, body parsing and
+ * responses are all ours, so the hot path pays for no framework layer. The daemon serves this.
+ */
+export function createRestHandler(
+  backend: KvBackend,
+  opts: RestOptions,
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const log = opts.log ?? defaultApiLog;
   const table = routes(createKvService(backend, opts.limits));
-  const app = express();
-  // No framework extras: grpc-gateway sends no X-Powered-By or ETag, and we
-  // parse query strings ourselves with Go's rules.
-  app.disable('x-powered-by');
-  app.disable('etag');
-  app.set('query parser', false);
-
-  app.use(async (req, res) => {
-    const url = req.url;
+  return async (req, res) => {
+    const url = req.url ?? '/';
     const q = url.indexOf('?');
     const rawPath = q === -1 ? url : url.slice(0, q);
-    const match = matchRoute(table, req.method, rawPath, {
+    const override = req.headers['x-http-method-override'];
+    const match = matchRoute(table, req.method ?? 'GET', rawPath, {
       contentType: req.headers['content-type'],
-      methodOverride: req.header('x-http-method-override'),
+      methodOverride: Array.isArray(override) ? override[0] : override,
     });
     switch (match.kind) {
       case 'not-found':
@@ -222,8 +222,20 @@ export function createRestApp(backend: KvBackend, opts: RestOptions): express.Ex
     } catch (error) {
       sendError(res, toHttpError(error, log));
     }
-  });
+  };
+}
 
+/** The same REST API as an Express app (for embedding it in an Express server), ready for app.listen(). */
+export function createRestApp(backend: KvBackend, opts: RestOptions): express.Express {
+  const log = opts.log ?? defaultApiLog;
+  const handler = createRestHandler(backend, opts);
+  const app = express();
+  // No framework extras: grpc-gateway sends no X-Powered-By or ETag, and we
+  // parse query strings ourselves with Go's rules.
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('query parser', false);
+  app.use((req, res) => handler(req, res));
   // A last resort for anything thrown outside the handlers: still JSON, never Express's HTML page.
   app.use((error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     sendError(res, toHttpError(error, log));

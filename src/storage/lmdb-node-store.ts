@@ -81,18 +81,27 @@ export class LmdbNodeStore implements NodeStore {
     const decodedSnapshot = snap ? decodeSnapshotOrThrow(snap.data, snap.meta.index) : null;
     const decodedApply = w.apply.map(decodeForApply);
     let installed = '';
-    const results = await this.dbs.env.childTransaction(() => {
+    const write = (): ApplyResult[] => {
       if (snap && decodedSnapshot) installed = this.installSnapshotInTxn(snap, decodedSnapshot);
       if (w.hardState) this.meta.setHardState(w.hardState);
       this.appendInTxn(w.entries);
       // Applying in the same transaction is safe: every applied entry is already durable
       // (persisted by an earlier flushed write, or by this one, which is flushed below).
       return w.apply.length > 0 ? this.applyInTxn(w.apply, decodedApply) : [];
-    });
-    // The transaction promise resolves at commit (visible), which under lmdb-js's
-    // overlappingSync comes before the fsync; `flushed` resolves once every commit
-    // so far, ours included, is on disk. Raft may not acknowledge before that.
-    if (w.sync && persists) await this.dbs.env.flushed;
+    };
+    let results: ApplyResult[];
+    if (w.sync && persists) {
+      // Durable: commit off the main thread, then wait for lmdb-js's flush. The transaction
+      // promise resolves at commit (visible), which under overlappingSync may come before the
+      // fsync; `flushed` resolves once every commit so far, ours included, is on disk.
+      results = await this.dbs.env.childTransaction(write);
+      await this.dbs.env.flushed;
+    } else {
+      // Nothing here needs to be durable before we answer (a commit index, applied entries):
+      // a synchronous transaction commits without waiting behind lmdb-js's async batch and
+      // its fsync. It rolls back if write() throws.
+      results = this.dbs.env.transactionSync(write);
+    }
     if (installed) this.report(installed);
     return results;
   }

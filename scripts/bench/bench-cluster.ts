@@ -1,0 +1,38 @@
+/**
+ * What the benchmark needs from a running three-node cluster, dkv's
+ * (cluster.ts) or etcd's (etcd-cluster.ts): its nodes' addresses and
+ * processes, which node leads, and a way to stop it.
+ */
+import type { System } from './workload.js';
+
+/** One node (member) of a benchmark cluster. */
+export interface BenchNode {
+  id: string;
+  pid: number;
+  /** REST base URL, e.g. `http://127.0.0.1:40123`. */
+  restUrl: string;
+  /** gRPC address `127.0.0.1:port` of the client API (dkv only). */
+  grpcAddress: string | null;
+}
+
+/** The leader as the cluster reports it. */
+export interface LeaderInfo {
+  leaderId: string;
+  term: number;
+}
+
+/** A running three-node cluster of dkv or etcd on loopback. */
+export interface BenchCluster {
+  readonly system: System;
+  readonly nodes: readonly BenchNode[];
+  /** Ask the nodes who leads; throws if they do not agree on one leader within `timeoutMs`. */
+  waitForLeader(timeoutMs?: number): Promise<LeaderInfo>;
+  /** The leader found by the last waitForLeader(). */
+  leader(): BenchNode;
+  /** The other nodes, in id order. */
+  followers(): BenchNode[];
+  /** Lines the servers printed (warnings and errors at the benchmark's log level), last ones per node. */
+  serverOutput(): { id: string; lines: number; tail: string[] }[];
+  /** Stop every node and delete the data; resolves with how each node ended. */
+  stop(): Promise<Record<string, string>>;
+}

@@ -1,0 +1,385 @@
+/**
+ * `npm run bench:etcd`: dkv against etcd 3.4 on the same machine, with the
+ * same load. For each round, one system then the other (the order
+ * alternates between rounds), a fresh three-node cluster is started in
+ * temporary directories, its keyspace is preloaded, and the same cells run
+ * through each system's HTTP/JSON API (dkv's /v0/kv, etcd's grpc-gateway
+ * /v3/kv/put and /v3/kv/range); then it is stopped. Only ratios measured in
+ * one round are meaningful on a noisy machine, so per cell the script prints
+ * the dkv/etcd ratios of throughput, p50 and p99 as the median over rounds,
+ * with the medians of the figures themselves, errors, and each dkv node's
+ * RSS after its run. Writes <out>/etcd-<time>.json, .md and .svg (p99
+ * latency against throughput of the put cells).
+ *
+ *   npm run bench:etcd -- [--rounds 3] [--duration 10] [--warmup 2] [--quick]
+ *     [--keys 10000] [--value-bytes 100] [--timeout 10] [--out bench-results]
+ *
+ * Cells: put at 1, 16, 64, 256 connections to the leader; linearizable get
+ * on the leader and on a follower at 1 and 64; serializable get on a
+ * follower at 64. `--quick`: 1 round, 3 s cells after 1 s warm-up, and only
+ * put at 1, 16, 64, get on a follower at 64 and serializable get at 64.
+ */
+import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import { numberFlag } from './args.js';
+import type { BenchCluster } from './bench-cluster.js';
+import { type CellResult, type CellSettings, type CellSpec, cellLine, cellName, runCell } from './cell.js';
+import { DkvCluster } from './cluster.js';
+import { EtcdCluster, ensureEtcdInstalled, etcdVersion } from './etcd-cluster.js';
+import { preloadKeys } from './preload.js';
+import { rssMb } from './proc-stats.js';
+import { stoppedCleanly } from './processes.js';
+import {
+  fmtErrors,
+  fmtMs,
+  fmtPerNode,
+  fmtRate,
+  fmtRatio,
+  markdownTable,
+  median,
+  runStem,
+  writeResults,
+} from './report.js';
+import { linePlotSvg } from './svg-plot.js';
+import type { System } from './workload.js';
+
+const HELP = `npm run bench:etcd -- [options]
+  --rounds N          rounds, alternating which system goes first (3)
+  --duration S        measured seconds per cell (10)
+  --warmup S          warm-up seconds per cell, not measured (2)
+  --quick             1 round, 3 s cells, fewer cells: a smoke run
+  --keys N            keyspace, preloaded (10000)
+  --value-bytes N     value size (100)
+  --timeout S         request timeout (10)
+  --out DIR           result directory (bench-results)`;
+
+const FULL_CELLS: CellSpec[] = [
+  ...[1, 16, 64, 256].map((c): CellSpec => ({ op: 'put', node: 'leader', connections: c, protocol: 'http' })),
+  ...[1, 64].map((c): CellSpec => ({ op: 'get', node: 'leader', connections: c, protocol: 'http' })),
+  ...[1, 64].map((c): CellSpec => ({ op: 'get', node: 'follower', connections: c, protocol: 'http' })),
+  { op: 'get-serializable', node: 'follower', connections: 64, protocol: 'http' },
+];
+
+const QUICK_CELLS: CellSpec[] = [
+  ...[1, 16, 64].map((c): CellSpec => ({ op: 'put', node: 'leader', connections: c, protocol: 'http' })),
+  { op: 'get', node: 'follower', connections: 64, protocol: 'http' },
+  { op: 'get-serializable', node: 'follower', connections: 64, protocol: 'http' },
+];
+
+/** One system's run within a round. */
+interface SystemRun {
+  system: System;
+  preloadRate: number;
+  cells: CellResult[];
+  /** Each node's RSS right after the last cell, leader first. */
+  rssAfter: { id: string; role: string; rssMb: number }[];
+  serverOutput: { id: string; lines: number; tail: string[] }[];
+  shutdown: Record<string, string>;
+}
+
+/** One round: both systems, in `order`. */
+interface Round {
+  round: number;
+  order: System[];
+  runs: Partial<Record<System, SystemRun>>;
+}
+
+/** The medians over rounds for one cell. */
+interface CellSummary {
+  name: string;
+  spec: CellSpec;
+  dkv: { throughput: number; p50Ms: number; p99Ms: number; errors: Record<string, number>; genCpu: number };
+  etcd: { throughput: number; p50Ms: number; p99Ms: number; errors: Record<string, number>; genCpu: number };
+  /** Medians of the per-round dkv/etcd ratios. */
+  ratio: { throughput: number; p50: number; p99: number };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      rounds: { type: 'string' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      quick: { type: 'boolean' },
+      keys: { type: 'string' },
+      'value-bytes': { type: 'string' },
+      timeout: { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  const quick = values.quick === true;
+  const rounds = Math.round(numberFlag('rounds', values.rounds, quick ? 1 : 3));
+  const duration = numberFlag('duration', values.duration, quick ? 3 : 10);
+  const settings: CellSettings = {
+    durationMs: duration * 1000,
+    warmupMs: numberFlag('warmup', values.warmup, quick ? 1 : Math.min(2, duration * 0.2)) * 1000,
+    keys: Math.round(numberFlag('keys', values.keys, 10_000)),
+    valueBytes: Math.round(numberFlag('value-bytes', values['value-bytes'], 100)),
+    timeoutMs: numberFlag('timeout', values.timeout, 10) * 1000,
+  };
+  const specs = quick ? QUICK_CELLS : FULL_CELLS;
+  const outDir = values.out ?? 'bench-results';
+  const stem = runStem('etcd');
+  const startedAt = new Date().toISOString();
+
+  ensureEtcdInstalled();
+  const version = etcdVersion();
+  process.stderr.write(
+    `dkv vs ${version}: ${rounds} round(s), ${specs.length} cells, ${duration} s each after ${settings.warmupMs / 1000} s warm-up\n`,
+  );
+
+  const all: Round[] = [];
+  for (let r = 1; r <= rounds; r++) {
+    const order: System[] = r % 2 === 1 ? ['dkv', 'etcd'] : ['etcd', 'dkv'];
+    const round: Round = { round: r, order, runs: {} };
+    for (const system of order) {
+      process.stderr.write(`round ${r}/${rounds}: ${system}\n`);
+      round.runs[system] = await runSystem(system, specs, settings);
+    }
+    all.push(round);
+  }
+
+  const summaries = specs.map((spec) => summarize(spec, all));
+  const table = comparisonTable(summaries);
+  const rss = rssTable(all);
+  const notes = [...targetNotes(summaries, all), ...runNotes(all)];
+  const svg = putPlot(summaries, rounds);
+  const md = [
+    `# dkv vs etcd ${startedAt}`,
+    '',
+    `${version}, three members, fsync on; dkv three nodes, default timing. ${cpus().length} CPUs, Node ${process.version}.`,
+    `${rounds} round(s), ${duration} s per cell after ${settings.warmupMs / 1000} s warm-up, ${settings.keys} keys preloaded, ${settings.valueBytes}-byte values, HTTP/JSON for both, closed loop. Figures are medians over rounds; ratios are medians of per-round dkv/etcd ratios (throughput: higher is better for dkv; latency: lower is better).`,
+    '',
+    table,
+    '',
+    '## RSS after each run (MB, leader first)',
+    '',
+    rss,
+    '',
+    ...notes,
+  ].join('\n');
+  console.log(`\n${table}\n\n${rss}\n`);
+  for (const n of notes) console.log(n);
+  const json = JSON.stringify(
+    {
+      tool: 'dkv bench:etcd',
+      startedAt,
+      etcd: version,
+      rounds,
+      settings,
+      cells: specs,
+      summaries,
+      runs: all,
+    },
+    null,
+    2,
+  );
+  const paths = writeResults(outDir, stem, { json, md, svg });
+  console.log(`\nwrote ${paths.join(', ')}`);
+}
+
+/** Start one system, preload, run every cell, record RSS, stop. */
+async function runSystem(system: System, specs: CellSpec[], settings: CellSettings): Promise<SystemRun> {
+  const cluster: BenchCluster = system === 'dkv' ? await DkvCluster.start() : await EtcdCluster.start();
+  const run: SystemRun = { system, preloadRate: 0, cells: [], rssAfter: [], serverOutput: [], shutdown: {} };
+  try {
+    const leader = await cluster.waitForLeader();
+    process.stderr.write(
+      `${system}: leader ${leader.leaderId} (term ${leader.term}), followers ${cluster
+        .followers()
+        .map((f) => f.id)
+        .join(', ')}\n`,
+    );
+    run.preloadRate = await preloadKeys(cluster, settings.keys, settings.valueBytes);
+    for (const spec of specs) {
+      const cell = await runCell(cluster, spec, settings);
+      run.cells.push(cell);
+      process.stderr.write(`${cellLine(cell)}\n`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    await cluster.waitForLeader().catch(() => null);
+    const ordered = [cluster.leader(), ...cluster.followers()];
+    run.rssAfter = ordered.map((n, i) => ({
+      id: n.id,
+      role: i === 0 ? 'leader' : 'follower',
+      rssMb: rssMb(n.pid),
+    }));
+  } finally {
+    run.serverOutput = cluster.serverOutput();
+    run.shutdown = await cluster.stop();
+  }
+  return run;
+}
+
+function summarize(spec: CellSpec, rounds: Round[]): CellSummary {
+  const name = cellName(spec);
+  const cellsOf = (system: System) =>
+    rounds.map((r) => r.runs[system]?.cells.find((c) => c.name === name)).filter((c) => c !== undefined);
+  const side = (system: System) => {
+    const cells = cellsOf(system);
+    const errors: Record<string, number> = {};
+    for (const c of cells)
+      for (const [k, n] of Object.entries(c.load.errors)) errors[k] = (errors[k] ?? 0) + n;
+    return {
+      throughput: median(cells.map((c) => c.load.throughput)),
+      p50Ms: median(cells.map((c) => c.load.latency.p50Ms)),
+      p99Ms: median(cells.map((c) => c.load.latency.p99Ms)),
+      errors,
+      genCpu: median(cells.map((c) => c.load.generatorCpuPercent)),
+    };
+  };
+  const perRound = rounds.flatMap((r) => {
+    const d = r.runs.dkv?.cells.find((c) => c.name === name);
+    const e = r.runs.etcd?.cells.find((c) => c.name === name);
+    return d && e ? [{ d: d.load, e: e.load }] : [];
+  });
+  return {
+    name,
+    spec,
+    dkv: side('dkv'),
+    etcd: side('etcd'),
+    ratio: {
+      throughput: median(perRound.map(({ d, e }) => d.throughput / e.throughput)),
+      p50: median(perRound.map(({ d, e }) => d.latency.p50Ms / e.latency.p50Ms)),
+      p99: median(perRound.map(({ d, e }) => d.latency.p99Ms / e.latency.p99Ms)),
+    },
+  };
+}
+
+function comparisonTable(summaries: CellSummary[]): string {
+  return markdownTable(
+    [
+      'cell',
+      'dkv req/s',
+      'etcd req/s',
+      'req/s dkv/etcd',
+      'dkv p50 ms',
+      'etcd p50 ms',
+      'p50 dkv/etcd',
+      'dkv p99 ms',
+      'etcd p99 ms',
+      'p99 dkv/etcd',
+      'errors dkv',
+      'errors etcd',
+    ],
+    summaries.map((s) => [
+      s.name,
+      fmtRate(s.dkv.throughput),
+      fmtRate(s.etcd.throughput),
+      fmtRatio(s.ratio.throughput),
+      fmtMs(s.dkv.p50Ms),
+      fmtMs(s.etcd.p50Ms),
+      fmtRatio(s.ratio.p50),
+      fmtMs(s.dkv.p99Ms),
+      fmtMs(s.etcd.p99Ms),
+      fmtRatio(s.ratio.p99),
+      fmtErrors(s.dkv.errors),
+      fmtErrors(s.etcd.errors),
+    ]),
+  );
+}
+
+function rssTable(rounds: Round[]): string {
+  const rows = rounds.map((r) => [
+    String(r.round),
+    r.order.join(' then '),
+    fmtPerNode(r.runs.dkv?.rssAfter.map((n) => n.rssMb) ?? []),
+    fmtPerNode(r.runs.etcd?.rssAfter.map((n) => n.rssMb) ?? []),
+  ]);
+  return markdownTable(['round', 'order', 'dkv RSS MB L/F/F', 'etcd RSS MB L/F/F'], rows);
+}
+
+/** The acceptance targets of issue 4, for the cells this run has. */
+function targetNotes(summaries: CellSummary[], rounds: Round[]): string[] {
+  const find = (name: string) => summaries.find((s) => s.name === name);
+  const mark = (ok: boolean) => (ok ? 'met' : 'NOT met');
+  const notes: string[] = ['## Targets (issue 4)', ''];
+  const put64 = find('put c=64 leader');
+  if (put64) {
+    notes.push(
+      `- put c=64: throughput dkv/etcd ${fmtRatio(put64.ratio.throughput)} (>= 1.5) and p99 dkv/etcd ${fmtRatio(put64.ratio.p99)} (<= 1): ${mark(put64.ratio.throughput >= 1.5 && put64.ratio.p99 <= 1)}`,
+    );
+  }
+  const put1 = find('put c=1 leader');
+  if (put1)
+    notes.push(`- put c=1: p50 dkv/etcd ${fmtRatio(put1.ratio.p50)} (<= 1): ${mark(put1.ratio.p50 <= 1)}`);
+  const getF = find('get c=64 follower');
+  if (getF) {
+    notes.push(
+      `- linearizable get c=64 on a follower: throughput dkv/etcd ${fmtRatio(getF.ratio.throughput)} (>= 1.5): ${mark(getF.ratio.throughput >= 1.5)}`,
+    );
+  }
+  const maxRss = Math.max(...rounds.flatMap((r) => r.runs.dkv?.rssAfter.map((n) => n.rssMb) ?? []));
+  notes.push(
+    `- dkv RSS per node after the run: at most ${maxRss.toFixed(0)} MB (< 250): ${mark(maxRss < 250)}`,
+  );
+  const dkvErrors = summaries.reduce((n, s) => n + Object.values(s.dkv.errors).reduce((a, b) => a + b, 0), 0);
+  notes.push(`- dkv errors during the runs: ${dkvErrors}: ${mark(dkvErrors === 0)}`);
+  notes.push('');
+  return notes;
+}
+
+/** Leader changes, error samples, server output and unclean shutdowns, per round and system. */
+function runNotes(rounds: Round[]): string[] {
+  const notes: string[] = ['## Notes', ''];
+  const gen: Record<string, number[]> = { dkv: [], etcd: [] };
+  for (const r of rounds) {
+    for (const system of r.order) {
+      const run = r.runs[system];
+      if (!run) continue;
+      const where = `round ${r.round} ${system}`;
+      notes.push(`- ${where}: preload ${fmtRate(run.preloadRate)} puts/s at 64 connections`);
+      for (const c of run.cells) {
+        gen[system]?.push(c.load.generatorCpuPercent);
+        if (c.leaderChanged) {
+          notes.push(
+            `- ${where} ${c.name}: leader changed ${c.leaderBefore.leaderId}/term ${c.leaderBefore.term} -> ${c.leaderAfter ? `${c.leaderAfter.leaderId}/term ${c.leaderAfter.term}` : 'none within 10 s'}`,
+          );
+        }
+        for (const s of c.load.errorSamples) notes.push(`- ${where} ${c.name}: error sample: ${s}`);
+        if (c.load.abandoned > 0)
+          notes.push(`- ${where} ${c.name}: ${c.load.abandoned} requests never answered`);
+      }
+      for (const o of run.serverOutput) {
+        if (o.lines > 0)
+          notes.push(`- ${where} node ${o.id}: ${o.lines} log lines (warn+); last: ${o.tail.at(-1) ?? ''}`);
+      }
+      const bad = Object.entries(run.shutdown).filter(([, how]) => !stoppedCleanly(how));
+      if (bad.length > 0)
+        notes.push(`- ${where} shutdown: ${bad.map(([id, how]) => `${id} ${how}`).join(', ')}`);
+    }
+  }
+  notes.push(
+    `- load generator CPU (median over cells, % of one core): dkv runs ${median(gen.dkv ?? []).toFixed(0)}%, etcd runs ${median(gen.etcd ?? []).toFixed(0)}%`,
+  );
+  return notes;
+}
+
+/** p99 latency against throughput of the put cells, one line per system. */
+function putPlot(summaries: CellSummary[], rounds: number): string {
+  const puts = summaries.filter((s) => s.spec.op === 'put' && s.spec.node === 'leader');
+  const series = (system: System, color: string) => ({
+    name: system,
+    color,
+    points: puts.map((s) => ({
+      x: s[system].throughput,
+      y: s[system].p99Ms,
+      label: `c=${s.spec.connections}`,
+    })),
+  });
+  return linePlotSvg([series('dkv', '#1f77b4'), series('etcd', '#d62728')], {
+    title: `put: p99 latency against throughput (median of ${rounds} round${rounds === 1 ? '' : 's'})`,
+    x: 'throughput (puts/s)',
+    y: 'p99 latency (ms)',
+  });
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+  process.exit(1);
+});

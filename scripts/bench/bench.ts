@@ -1,0 +1,226 @@
+/**
+ * `npm run bench`: benchmark a three-node dkv cluster that this script
+ * starts in temporary directories, and print a markdown table of
+ * throughput, latency percentiles, errors, server CPU and RSS per node, and
+ * the load generator's own CPU; results go to <out>/bench-<time>.json and .md.
+ *
+ *   npm run bench -- [--duration 10] [--warmup 2] [--connections 1,16,64]
+ *     [--ops put,get-leader,get-follower,get-serializable] [--protocol http|grpc]
+ *     [--rate R] [--value-bytes 100] [--keys 10000] [--timeout 10] [--out bench-results]
+ *
+ * Operations: `put` (to the leader), `put-follower` (to a follower, which
+ * forwards), `get-leader` and `get-follower` (linearizable gets),
+ * `get-serializable` (serializable gets on a follower). The keyspace is
+ * preloaded (and the nodes warmed up) before the first cell. `--rate` switches every cell to an open
+ * loop at R requests per second (`--connections` then bounds the sockets).
+ */
+import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import { choiceFlag, choiceListFlag, intListFlag, numberFlag, optionalNumberFlag } from './args.js';
+import { type CellResult, type CellSettings, type CellSpec, cellLine, runCell } from './cell.js';
+import { DkvCluster } from './cluster.js';
+import { preloadKeys } from './preload.js';
+import { stoppedCleanly } from './processes.js';
+import { fmtErrors, fmtMs, fmtPerNode, fmtRate, markdownTable, runStem, writeResults } from './report.js';
+
+const OPS = ['put', 'put-follower', 'get-leader', 'get-follower', 'get-serializable'] as const;
+type BenchOp = (typeof OPS)[number];
+
+/** What each named operation runs, and on which node. */
+const OP_SPECS: Record<BenchOp, Pick<CellSpec, 'op' | 'node'>> = {
+  put: { op: 'put', node: 'leader' },
+  'put-follower': { op: 'put', node: 'follower' },
+  'get-leader': { op: 'get', node: 'leader' },
+  'get-follower': { op: 'get', node: 'follower' },
+  'get-serializable': { op: 'get-serializable', node: 'follower' },
+};
+
+const HELP = `npm run bench -- [options]
+  --duration S        measured seconds per cell (10)
+  --warmup S          warm-up seconds per cell, not measured (2, at most 20% of --duration)
+  --connections LIST  concurrent connections per cell (1,16,64)
+  --ops LIST          ${OPS.join(',')} (put,get-leader,get-follower,get-serializable)
+  --protocol P        http or grpc (http)
+  --rate R            open loop at R req/s instead of a closed loop
+  --value-bytes N     value size (100)
+  --keys N            keyspace, preloaded for reads (10000)
+  --timeout S         request timeout (10)
+  --out DIR           result directory (bench-results)`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      connections: { type: 'string' },
+      ops: { type: 'string' },
+      protocol: { type: 'string' },
+      rate: { type: 'string' },
+      'value-bytes': { type: 'string' },
+      keys: { type: 'string' },
+      timeout: { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  const duration = numberFlag('duration', values.duration, 10);
+  const settings: CellSettings = {
+    durationMs: duration * 1000,
+    warmupMs: numberFlag('warmup', values.warmup, Math.min(2, duration * 0.2)) * 1000,
+    keys: Math.round(numberFlag('keys', values.keys, 10_000)),
+    valueBytes: Math.round(numberFlag('value-bytes', values['value-bytes'], 100)),
+    timeoutMs: numberFlag('timeout', values.timeout, 10) * 1000,
+  };
+  const connections = intListFlag('connections', values.connections, [1, 16, 64]);
+  const ops = choiceListFlag('ops', values.ops, OPS, [
+    'put',
+    'get-leader',
+    'get-follower',
+    'get-serializable',
+  ]);
+  const protocol = choiceFlag('protocol', values.protocol, ['http', 'grpc'] as const, 'http');
+  const rate = optionalNumberFlag('rate', values.rate);
+  const outDir = values.out ?? 'bench-results';
+  const stem = runStem('bench');
+  const startedAt = new Date().toISOString();
+
+  process.stderr.write(`dkv bench: starting a three-node cluster\n`);
+  const cluster = await DkvCluster.start();
+  const cells: CellResult[] = [];
+  let shutdown: Record<string, string> = {};
+  let preloadRate = 0;
+  try {
+    const leader = await cluster.waitForLeader();
+    process.stderr.write(
+      `leader ${leader.leaderId} (term ${leader.term}), followers ${cluster
+        .followers()
+        .map((f) => f.id)
+        .join(', ')}\n`,
+    );
+    // Always preloaded: reads need the keys, and it warms every node up (JIT, LMDB) before the first cell.
+    process.stderr.write(`preloading ${settings.keys} keys\n`);
+    preloadRate = await preloadKeys(cluster, settings.keys, settings.valueBytes);
+    for (const name of ops) {
+      for (const c of connections) {
+        const spec: CellSpec = { ...OP_SPECS[name], connections: c, protocol, rate };
+        const cell = await runCell(cluster, spec, settings);
+        cells.push(cell);
+        process.stderr.write(`${cellLine(cell)}\n`);
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  } finally {
+    shutdown = await cluster.stop();
+  }
+
+  const table = benchTable(cells);
+  const notes = benchNotes(cells, cluster.serverOutput(), shutdown);
+  const md = [
+    `# dkv bench ${startedAt}`,
+    '',
+    `${cpus().length} CPUs, Node ${process.version}; ${settings.durationMs / 1000} s per cell after ${settings.warmupMs / 1000} s warm-up; ${settings.keys} keys, ${settings.valueBytes}-byte values; ${rate === undefined ? 'closed loop' : `open loop at ${rate} req/s`}.`,
+    `Preload: ${fmtRate(preloadRate)} puts/s at 64 connections.`,
+    '',
+    table,
+    '',
+    ...notes,
+  ].join('\n');
+  console.log(`\n${table}\n`);
+  for (const n of notes) console.log(n);
+  const json = JSON.stringify(
+    {
+      tool: 'dkv bench',
+      startedAt,
+      settings: { ...settings, connections, ops, protocol, rate },
+      preloadRate,
+      cells,
+      serverOutput: cluster.serverOutput(),
+      shutdown,
+    },
+    null,
+    2,
+  );
+  const paths = writeResults(outDir, stem, { json, md });
+  console.log(`\nwrote ${paths.join(', ')}`);
+}
+
+/** The results table: one row per cell. */
+function benchTable(cells: CellResult[]): string {
+  const rows = cells.map((c) => {
+    const l = c.load.latency;
+    return [
+      c.spec.op,
+      `${c.spec.node} (${c.target})`,
+      c.spec.protocol,
+      String(c.spec.connections),
+      c.spec.rate === undefined ? '-' : String(c.spec.rate),
+      fmtRate(c.load.throughput),
+      fmtMs(l.p50Ms),
+      fmtMs(l.p90Ms),
+      fmtMs(l.p99Ms),
+      fmtMs(l.p999Ms),
+      fmtMs(l.maxMs),
+      fmtErrors(c.load.errors),
+      fmtPerNode(c.servers.map((s) => s.cpuPercent)),
+      fmtPerNode(c.servers.map((s) => s.rssMb)),
+      c.load.generatorCpuPercent.toFixed(0),
+    ];
+  });
+  return markdownTable(
+    [
+      'op',
+      'node',
+      'proto',
+      'conns',
+      'rate',
+      'req/s',
+      'p50 ms',
+      'p90 ms',
+      'p99 ms',
+      'p99.9 ms',
+      'max ms',
+      'errors',
+      'server CPU% L/F/F',
+      'RSS MB L/F/F',
+      'gen CPU%',
+    ],
+    rows,
+  );
+}
+
+/** Notes under the table: leader changes, error samples, abandoned requests, server output, shutdown. */
+function benchNotes(
+  cells: CellResult[],
+  output: { id: string; lines: number; tail: string[] }[],
+  shutdown: Record<string, string>,
+): string[] {
+  const notes: string[] = [];
+  for (const c of cells) {
+    if (c.leaderChanged) {
+      notes.push(
+        `- ${c.name}: leader changed: ${c.leaderBefore.leaderId} term ${c.leaderBefore.term} -> ${c.leaderAfter ? `${c.leaderAfter.leaderId} term ${c.leaderAfter.term}` : 'no leader within 10 s'}`,
+      );
+    }
+    for (const s of c.load.errorSamples) notes.push(`- ${c.name}: error sample: ${s}`);
+    if (c.load.abandoned > 0) notes.push(`- ${c.name}: ${c.load.abandoned} requests unanswered at the end`);
+  }
+  for (const o of output) {
+    if (o.lines > 0)
+      notes.push(`- node ${o.id} printed ${o.lines} log lines (warn+); last: ${o.tail.at(-1) ?? ''}`);
+  }
+  const bad = Object.entries(shutdown).filter(([, how]) => !stoppedCleanly(how));
+  if (bad.length > 0) notes.push(`- shutdown: ${bad.map(([id, how]) => `${id} ${how}`).join(', ')}`);
+  notes.push(
+    '- server CPU% is % of one core over the cell (warm-up included), leader first; RSS at the end of the cell; gen CPU% is the load generator over the measured window.',
+  );
+  return notes;
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+  process.exit(1);
+});

@@ -1,0 +1,118 @@
+/**
+ * One benchmark cell: one operation at one concurrency on one node of a
+ * running cluster (dkv or etcd), with the servers' CPU and RSS sampled over
+ * the run and the leader checked before and after it (a leader change under
+ * load is reported, and later cells follow the new leader).
+ */
+import type { BenchCluster, BenchNode, LeaderInfo } from './bench-cluster.js';
+import { type LoadResult, runLoad } from './load.js';
+import { type ProcessStats, ProcSampler } from './proc-stats.js';
+import { fmtMs, fmtRate } from './report.js';
+import type { Operation } from './workload.js';
+
+/** Which node a cell's requests go to. */
+export type NodeChoice = 'leader' | 'follower';
+
+/** What a cell runs. */
+export interface CellSpec {
+  op: Operation;
+  node: NodeChoice;
+  connections: number;
+  protocol: 'http' | 'grpc';
+  /** Open loop at this rate (req/s); closed loop when absent. */
+  rate?: number;
+}
+
+/** Settings shared by every cell of a run. */
+export interface CellSettings {
+  durationMs: number;
+  warmupMs: number;
+  keys: number;
+  valueBytes: number;
+  timeoutMs: number;
+}
+
+/** A server's figures over a cell, with its role. */
+export interface ServerStats extends ProcessStats {
+  role: 'leader' | 'follower';
+}
+
+/** The outcome of one cell. */
+export interface CellResult {
+  name: string;
+  system: string;
+  spec: CellSpec;
+  /** The node the requests went to. */
+  target: string;
+  load: LoadResult;
+  /** Leader first, then the followers. */
+  servers: ServerStats[];
+  leaderBefore: LeaderInfo;
+  /** null when no leader was agreed on within 10 s after the cell. */
+  leaderAfter: LeaderInfo | null;
+  leaderChanged: boolean;
+}
+
+/** A cell's short name, e.g. `put c=64 leader` or `get-serializable c=64 follower r=2000`. */
+export function cellName(spec: CellSpec): string {
+  const rate = spec.rate === undefined ? '' : ` r=${spec.rate}`;
+  return `${spec.op} c=${spec.connections} ${spec.node}${rate}`;
+}
+
+/** Run one cell on `cluster`. */
+export async function runCell(
+  cluster: BenchCluster,
+  spec: CellSpec,
+  settings: CellSettings,
+): Promise<CellResult> {
+  const leaderBefore = await cluster.waitForLeader();
+  const leader = cluster.leader();
+  const target: BenchNode = spec.node === 'leader' ? leader : cluster.followers()[0]!;
+  const ordered = [leader, ...cluster.followers()];
+  const sampler = new ProcSampler(ordered.map((n) => ({ id: n.id, pid: n.pid })));
+  const address = spec.protocol === 'grpc' ? target.grpcAddress : target.restUrl;
+  if (!address) throw new Error(`${cluster.system} has no ${spec.protocol} address`);
+  const name = cellName(spec);
+  sampler.start();
+  const { result } = await runLoad({
+    system: cluster.system,
+    protocol: spec.protocol,
+    targets: [address],
+    op: spec.op,
+    connections: spec.connections,
+    rate: spec.rate,
+    durationMs: settings.durationMs,
+    warmupMs: settings.warmupMs,
+    keys: settings.keys,
+    valueBytes: settings.valueBytes,
+    timeoutMs: settings.timeoutMs,
+    label: `${cluster.system} ${name}`,
+  });
+  const stats = sampler.stop();
+  let leaderAfter: LeaderInfo | null = null;
+  try {
+    leaderAfter = await cluster.waitForLeader(10_000);
+  } catch {
+    leaderAfter = null;
+  }
+  return {
+    name,
+    system: cluster.system,
+    spec,
+    target: target.id,
+    load: result,
+    servers: stats.map((s, i) => ({ ...s, role: i === 0 ? 'leader' : 'follower' })),
+    leaderBefore,
+    leaderAfter,
+    leaderChanged:
+      leaderAfter === null ||
+      leaderAfter.leaderId !== leaderBefore.leaderId ||
+      leaderAfter.term !== leaderBefore.term,
+  };
+}
+
+/** One line summing up a finished cell, for stderr. */
+export function cellLine(c: CellResult): string {
+  const l = c.load.latency;
+  return `${c.system} ${c.name}: ${fmtRate(c.load.throughput)} req/s, p50 ${fmtMs(l.p50Ms)} ms, p99 ${fmtMs(l.p99Ms)} ms, errors ${c.load.errorCount}, gen CPU ${c.load.generatorCpuPercent.toFixed(0)}%`;
+}

@@ -1,0 +1,148 @@
+/**
+ * A three-node dkv cluster for the benchmark: `node --import tsx
+ * src/main.ts` per node, as `npm start` runs it, with data in a temporary
+ * directory, free loopback ports, direct peer connections (no proxies), the
+ * default Raft timing and DKV_LOG_LEVEL=warn. Who leads comes from each
+ * node's `GET /v0/cluster/status`.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BenchCluster, BenchNode, LeaderInfo } from './bench-cluster.js';
+import { freePort } from './free-port.js';
+import {
+  isRunning,
+  removeTempDir,
+  type ServerProcess,
+  startServer,
+  stopServer,
+  trackTempDir,
+} from './processes.js';
+
+const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+
+/** Options for {@link DkvCluster.start}. */
+export interface DkvClusterOptions {
+  /** Extra DKV_* variables for every node (e.g. a different DKV_TICK_MS). */
+  env?: Record<string, string>;
+  /** Parent of the temporary data directory (default: the OS temp dir). */
+  baseDir?: string;
+}
+
+interface DkvNode extends BenchNode {
+  proc: ServerProcess;
+}
+
+/** The status fields the benchmark reads from `/v0/cluster/status`. */
+interface Status {
+  nodeId: string;
+  role: string;
+  term: string;
+  leaderId: string;
+}
+
+/** A running three-node dkv cluster on loopback. */
+export class DkvCluster implements BenchCluster {
+  readonly system = 'dkv' as const;
+  private current: LeaderInfo | null = null;
+
+  private constructor(
+    readonly nodes: DkvNode[],
+    private readonly dir: string,
+  ) {}
+
+  /** Start three nodes and wait until they agree on a leader. */
+  static async start(opts: DkvClusterOptions = {}): Promise<DkvCluster> {
+    const dir = mkdtempSync(join(opts.baseDir ?? tmpdir(), 'dkv-bench-'));
+    trackTempDir(dir);
+    const ports: { id: string; rpc: number; rest: number }[] = [];
+    for (const id of ['a', 'b', 'c']) ports.push({ id, rpc: await freePort(), rest: await freePort() });
+    const members = ports.map((p) => `${p.id}@127.0.0.1:${p.rpc}`).join(',');
+    const nodes = ports.map((p): DkvNode => {
+      const proc = startServer(
+        `dkv ${p.id}`,
+        process.execPath,
+        ['--import', 'tsx', join(root, 'src', 'main.ts')],
+        {
+          DKV_NODE_ID: p.id,
+          DKV_CLUSTER: members,
+          DKV_RPC_PORT: String(p.rpc),
+          DKV_REST_PORT: String(p.rest),
+          DKV_DB_PATH: join(dir, p.id),
+          DKV_BIND_HOST: '127.0.0.1',
+          DKV_LOG_LEVEL: 'warn',
+          ...opts.env,
+        },
+        root,
+      );
+      return {
+        id: p.id,
+        pid: proc.pid,
+        restUrl: `http://127.0.0.1:${p.rest}`,
+        grpcAddress: `127.0.0.1:${p.rpc}`,
+        proc,
+      };
+    });
+    const cluster = new DkvCluster(nodes, dir);
+    try {
+      await cluster.waitForLeader(60_000);
+    } catch (err) {
+      await cluster.stop();
+      throw err;
+    }
+    return cluster;
+  }
+
+  async waitForLeader(timeoutMs = 30_000): Promise<LeaderInfo> {
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    while (Date.now() < deadline) {
+      for (const n of this.nodes) {
+        if (!isRunning(n.proc)) throw new Error(`dkv ${n.id} exited:\n${n.proc.tail.join('\n')}`);
+      }
+      const sts = await Promise.all(this.nodes.map((n) => status(n)));
+      const leaders = sts.filter((s) => s?.role === 'LEADER');
+      const first = leaders[0];
+      if (leaders.length === 1 && first && sts.every((s) => s && s.leaderId === first.nodeId)) {
+        this.current = { leaderId: first.nodeId, term: Number(first.term) };
+        return this.current;
+      }
+      last = JSON.stringify(sts);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`dkv: no agreed leader within ${timeoutMs} ms; last statuses ${last}`);
+  }
+
+  leader(): BenchNode {
+    const id = this.current?.leaderId;
+    const n = this.nodes.find((x) => x.id === id);
+    if (!n) throw new Error('dkv: leader unknown; call waitForLeader() first');
+    return n;
+  }
+
+  followers(): BenchNode[] {
+    const leader = this.leader();
+    return this.nodes.filter((n) => n !== leader);
+  }
+
+  serverOutput(): { id: string; lines: number; tail: string[] }[] {
+    return this.nodes.map((n) => ({ id: n.id, lines: n.proc.lines, tail: [...n.proc.tail] }));
+  }
+
+  async stop(): Promise<Record<string, string>> {
+    const ends = await Promise.all(this.nodes.map((n) => stopServer(n.proc)));
+    removeTempDir(this.dir);
+    return Object.fromEntries(this.nodes.map((n, i) => [n.id, ends[i] ?? '']));
+  }
+}
+
+/** One node's status, or null if it does not answer in time. */
+async function status(n: BenchNode): Promise<Status | null> {
+  try {
+    const res = await fetch(`${n.restUrl}/v0/cluster/status`, { signal: AbortSignal.timeout(2000) });
+    return res.ok ? ((await res.json()) as Status) : null;
+  } catch {
+    return null;
+  }
+}
