@@ -89,7 +89,7 @@ export class RaftNode implements KvBackend {
   private pendingReads: { resolve: (index: number) => void; reject: (e: Error) => void }[] = [];
   private readFlushScheduled = false;
   private nextReadContext = 0;
-  private appliedWaiters: { index: number; resolve: () => void }[] = [];
+  private appliedWaiters: { index: number; resolve: () => void; reject: (e: Error) => void }[] = [];
   private knownPeers = new Map<string, string>();
 
   constructor(private readonly opts: RaftNodeOptions) {
@@ -415,14 +415,26 @@ export class RaftNode implements KvBackend {
     });
     if (this.store.appliedIndex() >= index) return;
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(this.timeoutError('read')), Math.max(0, deadlineMs - Date.now()));
-      this.appliedWaiters.push({
+      const waiter = {
         index,
         resolve: () => {
           clearTimeout(timer);
           resolve();
         },
-      });
+        reject: (e: Error) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+      // On timeout, leave the list too: a stuck node must not accumulate dead waiters.
+      const timer = setTimeout(
+        () => {
+          this.appliedWaiters = this.appliedWaiters.filter((w) => w !== waiter);
+          reject(this.timeoutError('read'));
+        },
+        Math.max(0, deadlineMs - Date.now()),
+      );
+      this.appliedWaiters.push(waiter);
     });
   }
 
@@ -545,6 +557,8 @@ export class RaftNode implements KvBackend {
     this.readRounds.clear();
     for (const r of this.pendingReads) r.reject(err);
     this.pendingReads = [];
+    for (const w of this.appliedWaiters) w.reject(err);
+    this.appliedWaiters = [];
     await this.transport.close();
   }
 }
