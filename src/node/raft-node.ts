@@ -50,16 +50,22 @@ export interface RaftNodeOptions {
 
 const encoder = new TextEncoder();
 
+/** Readies whose writes may overlap; beyond this the pump waits (backpressure on the store). */
+const MAX_WRITES_IN_FLIGHT = 8;
+
 /**
  * The driver: the one place that joins the pure Raft core to LMDB storage,
  * the gRPC transport and the clock, and serves the KvBackend the API calls.
  *
- * Its loop (pump): take a Ready; persist its hard state, entries and any
- * snapshot in one flushed transaction; only then send its messages; apply its
- * committed entries in one transaction and answer the writes and reads
- * waiting on them; advance. Proposals made in one event-loop turn go to the
- * core as one batch (one append, one fsync); linearizable reads made in one
- * turn share one ReadIndex round.
+ * Its loop (pump): take a Ready and issue its write at once, one transaction
+ * that persists its hard state, entries or snapshot and applies its committed
+ * entries (flushed when anything in it must be durable); a leader's appends
+ * leave right away, everything else once the write is done. Writes overlap
+ * (etcd's asynchronous storage writes) but land and finish in order; each
+ * finish answers the writes and reads waiting on it and reports
+ * persisted/applied to the core. Proposals made in one event-loop turn go to
+ * the core as one batch (one append); linearizable reads made in one turn
+ * share one ReadIndex round.
  */
 export class RaftNode implements KvBackend {
   /** The core; built by start() from what storage holds. */
@@ -68,11 +74,13 @@ export class RaftNode implements KvBackend {
   private readonly transport: PeerTransport;
   private readonly log: NodeLogger;
   private ticker: NodeJS.Timeout | null = null;
-  private pumping = false;
   private pumpScheduled = false;
   private stopped = false;
   private fatal: Error | null = null;
-  private idle: (() => void)[] = [];
+  /** Readies whose write has been issued and not yet finished. */
+  private writesInFlight = 0;
+  /** Settles once every issued Ready has finished, in order. */
+  private finished: Promise<void> = Promise.resolve();
 
   /** Writes waiting to be applied, by request id. */
   private readonly writes = new Waiters<CommandResult>();
@@ -164,36 +172,33 @@ export class RaftNode implements KvBackend {
   // ---- the loop -----------------------------------------------------------------------------
 
   private schedulePump(): void {
-    if (this.pumpScheduled || this.pumping) return;
+    if (this.pumpScheduled) return;
     this.pumpScheduled = true;
     setImmediate(() => {
       this.pumpScheduled = false;
-      void this.pump();
+      this.pump();
     });
   }
 
-  private async pump(): Promise<void> {
-    if (this.pumping || this.fatal) return;
-    this.pumping = true;
+  /**
+   * Take every Ready there is and start its write at once: writes overlap (up to
+   * MAX_WRITES_IN_FLIGHT), land in the order issued, and finish in that order.
+   */
+  private pump(): void {
+    if (this.fatal || this.stopped) return;
     try {
-      while (!this.stopped && this.raw.hasReady()) {
-        await this.handleReady(this.raw.ready());
-      }
+      while (this.writesInFlight < MAX_WRITES_IN_FLIGHT && this.raw.hasReady())
+        this.startReady(this.raw.ready());
     } catch (e) {
       this.fail(e as Error);
-    } finally {
-      this.pumping = false;
-      const idle = this.idle;
-      this.idle = [];
-      for (const f of idle) f();
     }
   }
 
-  private async handleReady(rd: Ready): Promise<void> {
+  private startReady(rd: Ready): void {
     if (rd.softState) this.onRoleChange(rd.softState.role, rd.softState.leader);
     // A leader's appends and heartbeats may leave before its own fsync (Raft thesis §10.2.1):
-    // the core counts the leader's own log towards commit only once advance() says it is
-    // persisted. Everything else waits for the write: it may acknowledge what is written.
+    // the core counts the leader's own log towards commit only once persisted(rd) says so.
+    // Everything else waits for the write: it may acknowledge what is written.
     const early: Message[] = [];
     const late: Message[] = [];
     const snapshots: Message[] = [];
@@ -205,13 +210,36 @@ export class RaftNode implements KvBackend {
     if (early.length > 0) this.transport.send(early);
     // One transaction: persist, then apply what is committed. Only new entries, a snapshot or a
     // new term/vote need the fsync; a commit-index-only change does not (Raft recovers it).
-    const results = await this.store.writeReady({
+    // Issued now, so the store sees writes in the order the core handed them out.
+    const write = this.store.writeReady({
       hardState: rd.hardState,
       entries: rd.entries,
       snapshot: rd.snapshot ? { meta: rd.snapshot.meta, data: rd.snapshot.data } : null,
       apply: rd.committedEntries,
       sync: rd.mustSync || rd.entries.length > 0 || rd.snapshot !== null,
     });
+    write.catch(() => {}); // observed in order below; this only keeps Node from calling it unhandled
+    this.writesInFlight++;
+    this.finished = this.finished
+      .then(async () => {
+        if (this.fatal) return;
+        this.finishReady(rd, await write, late, snapshots);
+        await this.maybeCompact();
+      })
+      .catch((e: unknown) => this.fail(e as Error))
+      .finally(() => {
+        this.writesInFlight--;
+        this.schedulePump();
+      });
+  }
+
+  /** rd's write is done: send what waited for it, answer waiters, and tell the core (in order). */
+  private finishReady(
+    rd: Ready,
+    results: { requestId: string | null; result: CommandResult | null }[],
+    late: Message[],
+    snapshots: Message[],
+  ): void {
     if (rd.snapshot) {
       this.log.info({ index: rd.snapshot.meta.index }, 'installed a snapshot from the leader');
       this.refreshPeers();
@@ -225,7 +253,6 @@ export class RaftNode implements KvBackend {
       if (r.requestId !== null && r.result !== null) this.writes.resolve(r.requestId, r.result);
       if (rd.committedEntries[i]!.type === EntryType.ConfChange) membershipChanged = true;
     }
-    if (membershipChanged) this.refreshPeers();
     // Read points.
     for (const rs of rd.readStates) {
       const key = Buffer.from(rs.context).toString('hex');
@@ -235,9 +262,10 @@ export class RaftNode implements KvBackend {
         round.resolve(rs.index);
       }
     }
-    this.raw.advance(rd);
+    this.raw.persisted(rd);
+    this.raw.applied(rd);
+    if (membershipChanged) this.refreshPeers();
     this.releaseAppliedWaiters();
-    await this.maybeCompact();
   }
 
   private sendSnapshot(m: Message): void {
@@ -550,7 +578,7 @@ export class RaftNode implements KvBackend {
     if (this.stopped) return;
     this.stopped = true;
     if (this.ticker) clearInterval(this.ticker);
-    if (this.pumping) await new Promise<void>((resolve) => this.idle.push(resolve));
+    await this.finished;
     const err = unavailable('node is shutting down');
     this.writes.rejectAll(err);
     for (const r of this.readRounds.values()) r.reject(err);

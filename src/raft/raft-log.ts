@@ -10,6 +10,8 @@ export class RaftLog {
   readonly unstable: Unstable;
   committed: number;
   applied: number;
+  /** The last index handed to the driver for applying (>= applied while applies are in flight). */
+  applying: number;
 
   constructor(
     readonly storage: LogStorage,
@@ -21,6 +23,7 @@ export class RaftLog {
     this.unstable = new Unstable(last + 1);
     this.committed = first - 1;
     this.applied = first - 1;
+    this.applying = first - 1;
   }
 
   firstIndex(): number {
@@ -104,20 +107,29 @@ export class RaftLog {
     return { index: i, term: 0 };
   }
 
-  /** Entries the driver must persist. */
+  /** Entries the driver must persist (those not already being written). */
   unstableEntries(): Entry[] {
-    return this.unstable.entries;
+    return this.unstable.nextEntries();
   }
 
-  /** Committed entries not yet applied, limited to maxApplyBytes. */
+  /**
+   * Committed entries not yet handed out for applying, limited to maxApplyBytes. They may not be
+   * persisted locally yet: they are in the same or an earlier write than the Ready carrying them,
+   * and the driver applies them in that write or a later one.
+   */
   nextCommittedEntries(): Entry[] {
-    const lo = Math.max(this.applied + 1, this.firstIndex());
+    const lo = Math.max(this.applying + 1, this.firstIndex());
     if (this.committed + 1 <= lo) return [];
     return this.slice(lo, this.committed + 1, this.maxApplyBytes);
   }
 
   hasNextCommittedEntries(): boolean {
-    return this.committed + 1 > Math.max(this.applied + 1, this.firstIndex());
+    return this.committed + 1 > Math.max(this.applying + 1, this.firstIndex());
+  }
+
+  /** Entries up to i have been handed out for applying. */
+  applyingTo(i: number): void {
+    if (i > this.applying) this.applying = i;
   }
 
   /** The snapshot the leader should send: the unstable one if any, else storage's. */
@@ -144,6 +156,7 @@ export class RaftLog {
       );
     }
     this.applied = i;
+    if (i > this.applying) this.applying = i;
   }
 
   stableTo(i: number, t: number): void {

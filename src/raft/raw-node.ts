@@ -46,14 +46,15 @@ export interface RaftStatus {
 /**
  * The driver's handle on one Raft node, in the shape of etcd-io/raft's
  * RawNode: feed it ticks, messages and requests; take a Ready, persist and
- * send it, then call advance(). Between ready() and advance() the node may
- * keep stepping messages; the next ready() waits for advance().
+ * send it, then call advance(). Writes may overlap (etcd's asynchronous
+ * storage writes): the driver may take further Readies before earlier ones
+ * are written, as long as it writes them in order and reports each with
+ * persisted(rd) and applied(rd), in order. Nothing is handed out twice.
  */
 export class RawNode {
   readonly raft: Raft;
   private prevSoftState: SoftState;
   private prevHardState: HardState;
-  private inFlightReady: Ready | null = null;
 
   constructor(cfg: RaftConfig) {
     this.raft = new Raft(cfg);
@@ -140,27 +141,25 @@ export class RawNode {
 
   /** Whether ready() would return anything. */
   hasReady(): boolean {
-    if (this.inFlightReady) return false;
     const r = this.raft;
     const ss = this.softState();
     if (ss.leader !== this.prevSoftState.leader || ss.role !== this.prevSoftState.role) return true;
     const hs = r.hardState();
     if (!hardStateEqual(hs, this.prevHardState)) return true;
-    if (r.log.unstable.snapshot) return true;
+    if (r.log.unstable.nextSnapshot()) return true;
     if (r.msgs.length > 0 || r.log.unstableEntries().length > 0 || r.readStates.length > 0) return true;
     return r.log.hasNextCommittedEntries();
   }
 
   /** Take the work the driver must do now; call advance(rd) when it is done. */
   ready(): Ready {
-    if (this.inFlightReady) throw new Error('raft: ready() called again before advance()');
     const r = this.raft;
     const ss = this.softState();
     const hs = r.hardState();
     const softChanged = ss.leader !== this.prevSoftState.leader || ss.role !== this.prevSoftState.role;
     const hardChanged = !hardStateEqual(hs, this.prevHardState);
-    const entries = r.log.unstableEntries().slice();
-    const snapshot = r.log.unstable.snapshot;
+    const entries = r.log.unstableEntries();
+    const snapshot = r.log.unstable.nextSnapshot();
     // A snapshot replaces the log: apply nothing until it is installed.
     const committedEntries = snapshot ? [] : r.log.nextCommittedEntries();
     const rd: Ready = {
@@ -181,33 +180,48 @@ export class RawNode {
     r.readStates = [];
     if (softChanged) this.prevSoftState = ss;
     if (hardChanged) this.prevHardState = hs;
-    this.inFlightReady = rd;
+    // What this Ready carries is now the driver's to write and apply: never hand it out again.
+    r.log.unstable.acceptInProgress();
+    if (snapshot) r.log.applyingTo(snapshot.meta.index);
+    const lastCommitted = committedEntries[committedEntries.length - 1];
+    if (lastCommitted) r.log.applyingTo(lastCommitted.index);
     return rd;
   }
 
   /**
    * The driver persisted rd's state and entries, sent its messages and
-   * applied its committed entries. Membership changes among them take effect now.
+   * applied its committed entries: persisted(rd) then applied(rd).
    */
   advance(rd: Ready): void {
-    if (this.inFlightReady !== rd)
-      throw new Error('raft: advance() with a Ready that is not the one in flight');
-    this.inFlightReady = null;
+    this.persisted(rd);
+    this.applied(rd);
+  }
+
+  /**
+   * rd's snapshot, hard state and entries are durable. Only now does a leader
+   * count its own log towards commitment. Call in the order Readies were taken.
+   */
+  persisted(rd: Ready): void {
     const r = this.raft;
     if (rd.snapshot) {
       r.log.stableSnapTo(rd.snapshot.meta.index);
       r.log.appliedTo(rd.snapshot.meta.index);
     }
+    const last = rd.entries[rd.entries.length - 1];
+    if (last) {
+      r.log.stableTo(last.index, last.term);
+      r.leaderPersisted(last.index, last.term);
+    }
+  }
+
+  /** rd's committed entries are applied; membership changes among them take effect now. */
+  applied(rd: Ready): void {
+    const r = this.raft;
     for (const e of rd.committedEntries) {
       if (e.type === EntryType.ConfChange) r.applyConfChange(decodeConfChange(e.data));
     }
-    const lastApplied = rd.committedEntries[rd.committedEntries.length - 1];
-    if (lastApplied) r.log.appliedTo(lastApplied.index);
-    const lastPersisted = rd.entries[rd.entries.length - 1];
-    if (lastPersisted) {
-      r.log.stableTo(lastPersisted.index, lastPersisted.term);
-      r.leaderPersisted(lastPersisted.index, lastPersisted.term);
-    }
+    const last = rd.committedEntries[rd.committedEntries.length - 1];
+    if (last) r.log.appliedTo(last.index);
   }
 
   /** The current Raft state, for status and tests. */

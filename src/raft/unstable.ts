@@ -8,8 +8,31 @@ import type { Entry, Snapshot } from './types.js';
 export class Unstable {
   snapshot: Snapshot | null = null;
   entries: Entry[] = [];
+  /** Entries in [offset, offsetInProgress) have been handed to the driver and are being written. */
+  offsetInProgress: number;
+  /** The snapshot has been handed to the driver and is being written. */
+  snapshotInProgress = false;
 
-  constructor(public offset: number) {}
+  constructor(public offset: number) {
+    this.offsetInProgress = offset;
+  }
+
+  /** Entries not yet handed to the driver. */
+  nextEntries(): Entry[] {
+    const inProgress = this.offsetInProgress - this.offset;
+    return inProgress >= this.entries.length ? [] : this.entries.slice(inProgress);
+  }
+
+  /** The snapshot, if not yet handed to the driver. */
+  nextSnapshot(): Snapshot | null {
+    return this.snapshot && !this.snapshotInProgress ? this.snapshot : null;
+  }
+
+  /** Everything held now has been handed to the driver (a Ready carries it). */
+  acceptInProgress(): void {
+    this.offsetInProgress = this.offset + this.entries.length;
+    if (this.snapshot) this.snapshotInProgress = true;
+  }
 
   /** The first index known only from the unstable snapshot, if any. */
   maybeFirstIndex(): number | undefined {
@@ -40,19 +63,25 @@ export class Unstable {
     if (gt === t && i >= this.offset) {
       this.entries = this.entries.slice(i + 1 - this.offset);
       this.offset = i + 1;
+      this.offsetInProgress = Math.max(this.offsetInProgress, this.offset);
     }
   }
 
   /** The driver persisted the snapshot at index i. */
   stableSnapTo(i: number): void {
-    if (this.snapshot && this.snapshot.meta.index === i) this.snapshot = null;
+    if (this.snapshot && this.snapshot.meta.index === i) {
+      this.snapshot = null;
+      this.snapshotInProgress = false;
+    }
   }
 
   /** Replace everything with a snapshot from the leader. */
   restore(s: Snapshot): void {
     this.offset = s.meta.index + 1;
+    this.offsetInProgress = this.offset;
     this.entries = [];
     this.snapshot = s;
+    this.snapshotInProgress = false;
   }
 
   /** Append entries, truncating a conflicting unstable tail. */
@@ -63,9 +92,13 @@ export class Unstable {
     } else if (after <= this.offset) {
       // Replace everything unstable: the log is being rewritten from before offset.
       this.offset = after;
+      this.offsetInProgress = this.offset;
       this.entries = ents.slice();
     } else {
       this.entries = this.entries.slice(0, after - this.offset).concat(ents);
+      // A write in progress may still land the replaced entries; their stableTo is then ignored
+      // (term mismatch) and the newer write, which follows it in order, overwrites them.
+      this.offsetInProgress = Math.min(this.offsetInProgress, after);
     }
   }
 

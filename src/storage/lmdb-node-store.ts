@@ -52,6 +52,8 @@ interface SnapshotReader {
 export class LmdbNodeStore implements NodeStore {
   readonly log: LogStorage;
   private closed = false;
+  /** Async write transactions issued and not yet finished. */
+  private asyncWrites = 0;
   private readonly readers = new Set<SnapshotReader>();
 
   constructor(
@@ -85,17 +87,26 @@ export class LmdbNodeStore implements NodeStore {
       if (snap && decodedSnapshot) installed = this.installSnapshotInTxn(snap, decodedSnapshot);
       if (w.hardState) this.meta.setHardState(w.hardState);
       this.appendInTxn(w.entries);
-      // Applying in the same transaction is safe: every applied entry is already durable
-      // (persisted by an earlier flushed write, or by this one, which is flushed below).
+      // Applying here is safe: every applied entry is appended by this transaction or an earlier
+      // one, transactions commit in the order issued, and a crash keeps a prefix of them, so the
+      // applied index never passes the log. (Client acknowledgements rest on the majority's
+      // flushed logs, not on this node's apply being durable.)
       return w.apply.length > 0 ? this.applyInTxn(w.apply, decodedApply) : [];
     };
     let results: ApplyResult[];
-    if (w.sync && persists) {
+    if ((w.sync && persists) || this.asyncWrites > 0) {
       // Durable: commit off the main thread, then wait for lmdb-js's flush. The transaction
       // promise resolves at commit (visible), which under overlappingSync may come before the
       // fsync; `flushed` resolves once every commit so far, ours included, is on disk.
-      results = await this.dbs.env.childTransaction(write);
-      await this.dbs.env.flushed;
+      // Writes must land in the order they were issued (a later Ready may apply entries an earlier
+      // one appends): while an async write is queued, later ones queue behind it too.
+      this.asyncWrites++;
+      try {
+        results = await this.dbs.env.childTransaction(write);
+        if (w.sync && persists) await this.dbs.env.flushed;
+      } finally {
+        this.asyncWrites--;
+      }
     } else {
       // Nothing here needs to be durable before we answer (a commit index, applied entries):
       // a synchronous transaction commits without waiting behind lmdb-js's async batch and

@@ -29,8 +29,8 @@ export class SimNode {
   readonly storage = new MemoryStorage();
   raw: RawNode | null = null;
   sm = new KvStateMachine();
-  /** The Ready being persisted, and the time its fsync completes. */
-  inflight: { rd: Ready; doneAt: number } | null = null;
+  /** Readies being written, in the order they were taken, each with the time its write completes. */
+  inflight: { rd: Ready; doneAt: number }[] = [];
   /** Writes submitted here, by op id. */
   readonly pendingWrites = new Set<number>();
   /** Reads submitted here, by context (the op id as text). */
@@ -71,7 +71,7 @@ export class SimNode {
   /** Power off: everything not on disk is gone, including a Ready whose fsync had not completed. */
   crash(until: number): void {
     this.raw = null;
-    this.inflight = null;
+    this.inflight = [];
     this.pendingWrites.clear();
     this.pendingReads.clear();
     this.restarts++;

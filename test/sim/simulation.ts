@@ -110,6 +110,8 @@ class Simulation {
   private readonly commitStrikeRate: number;
   private readonly leadersSeen = new Set<string>();
   private readonly strikes: { at: number; id: NodeId; term: number }[] = [];
+  /** How many Readies a node may be writing at once (1: strictly one after another). */
+  private readonly pipelineDepth: number;
   /** Longest a crashed node stays down. */
   private readonly maxDowntime: number;
   private readonly baseFaults: NetworkFaults;
@@ -140,6 +142,7 @@ class Simulation {
     ]);
     this.maxDowntime = pick([800, 200, 60]);
     this.leaderStrikeRate = pick([0, 0, 0.3, 0.7]);
+    this.pipelineDepth = pick([1, 2, 8]);
     this.commitStrikeRate = pick([0, 0, 0.05, 0.2]);
     this.raftOptions = {
       electionTicks: 10,
@@ -198,7 +201,9 @@ class Simulation {
     }
     // 2. Finish fsyncs due now.
     for (const n of this.nodes.values()) {
-      if (n.inflight && n.inflight.doneAt <= now) this.completeReady(n, n.inflight.rd);
+      // Writes complete in the order they were issued (one writer, as LMDB).
+      while (n.inflight.length > 0 && n.inflight[0]!.doneAt <= now)
+        this.completeReady(n, n.inflight.shift()!.rd);
     }
     // 3. Tick nodes (each on its own phase so they do not move in lockstep).
     for (const n of this.nodes.values()) {
@@ -240,7 +245,8 @@ class Simulation {
   // ---- the driver: Ready -> persist -> send -> apply -> advance ---------------------------
 
   private pumpReady(n: SimNode): void {
-    while (n.isUp() && !n.inflight && n.raw!.hasReady()) {
+    // Up to `pipelineDepth` Readies may be written at once, as the real driver's overlapping writes.
+    while (n.isUp() && n.inflight.length < this.pipelineDepth && n.raw!.hasReady()) {
       const rd = n.raw!.ready();
       // As the real driver does: a leader's appends and heartbeats leave before its own fsync.
       const early = rd.messages.filter((m) => m.type === MessageType.App || m.type === MessageType.Heartbeat);
@@ -251,9 +257,12 @@ class Simulation {
         );
       }
       const needsDisk = rd.mustSync || rd.hardState !== null || rd.entries.length > 0 || rd.snapshot !== null;
-      if (needsDisk) {
-        n.inflight = { rd, doneAt: this.now + 1 + this.rng.int(4) };
-        return;
+      const last = n.inflight[n.inflight.length - 1];
+      if (needsDisk || last) {
+        // A write finishes no earlier than the one before it.
+        const doneAt = Math.max(last?.doneAt ?? 0, needsDisk ? this.now + 1 + this.rng.int(4) : this.now);
+        n.inflight.push({ rd, doneAt });
+        continue;
       }
       this.completeReady(n, rd);
     }
@@ -261,7 +270,6 @@ class Simulation {
 
   private completeReady(n: SimNode, rd: Ready): void {
     const raw = n.raw!;
-    n.inflight = null;
     this.trace(
       () =>
         `${n.id} persist hs=${rd.hardState ? `${rd.hardState.term}/${rd.hardState.vote}/${rd.hardState.commit}` : '-'} ` +
