@@ -12,11 +12,11 @@ import { fileURLToPath } from 'node:url';
 import type { BenchCluster, BenchNode, LeaderInfo } from './bench-cluster.js';
 import { freePort } from './free-port.js';
 import {
-  isRunning,
-  removeTempDir,
+  assertRunning,
+  leaderOrStop,
   type ServerProcess,
   startServer,
-  stopServer,
+  stopNodes,
   trackTempDir,
 } from './processes.js';
 
@@ -84,23 +84,14 @@ export class DkvCluster implements BenchCluster {
         proc,
       };
     });
-    const cluster = new DkvCluster(nodes, dir);
-    try {
-      await cluster.waitForLeader(60_000);
-    } catch (err) {
-      await cluster.stop();
-      throw err;
-    }
-    return cluster;
+    return leaderOrStop(new DkvCluster(nodes, dir), 60_000);
   }
 
   async waitForLeader(timeoutMs = 30_000): Promise<LeaderInfo> {
     const deadline = Date.now() + timeoutMs;
     let last = '';
     while (Date.now() < deadline) {
-      for (const n of this.nodes) {
-        if (!isRunning(n.proc)) throw new Error(`dkv ${n.id} exited:\n${n.proc.tail.join('\n')}`);
-      }
+      assertRunning('dkv', this.nodes);
       const sts = await Promise.all(this.nodes.map((n) => status(n)));
       const leaders = sts.filter((s) => s?.role === 'LEADER');
       const first = leaders[0];
@@ -130,10 +121,8 @@ export class DkvCluster implements BenchCluster {
     return this.nodes.map((n) => ({ id: n.id, lines: n.proc.lines, tail: [...n.proc.tail] }));
   }
 
-  async stop(): Promise<Record<string, string>> {
-    const ends = await Promise.all(this.nodes.map((n) => stopServer(n.proc)));
-    removeTempDir(this.dir);
-    return Object.fromEntries(this.nodes.map((n, i) => [n.id, ends[i] ?? '']));
+  stop(): Promise<Record<string, string>> {
+    return stopNodes(this.nodes, this.dir);
   }
 }
 

@@ -13,11 +13,11 @@ import { join } from 'node:path';
 import type { BenchCluster, BenchNode, LeaderInfo } from './bench-cluster.js';
 import { freePort } from './free-port.js';
 import {
-  isRunning,
-  removeTempDir,
+  assertRunning,
+  leaderOrStop,
   type ServerProcess,
   startServer,
-  stopServer,
+  stopNodes,
   trackTempDir,
 } from './processes.js';
 
@@ -104,23 +104,14 @@ export class EtcdCluster implements BenchCluster {
       );
       return { id: p.id, pid: proc.pid, restUrl: client, grpcAddress: null, proc };
     });
-    const cluster = new EtcdCluster(members, dir);
-    try {
-      await cluster.waitForLeader(60_000);
-    } catch (err) {
-      await cluster.stop();
-      throw err;
-    }
-    return cluster;
+    return leaderOrStop(new EtcdCluster(members, dir), 60_000);
   }
 
   async waitForLeader(timeoutMs = 30_000): Promise<LeaderInfo> {
     const deadline = Date.now() + timeoutMs;
     let last = '';
     while (Date.now() < deadline) {
-      for (const n of this.nodes) {
-        if (!isRunning(n.proc)) throw new Error(`etcd ${n.id} exited:\n${n.proc.tail.join('\n')}`);
-      }
+      assertRunning('etcd', this.nodes);
       const healthy = await Promise.all(this.nodes.map((n) => health(n)));
       const sts = await Promise.all(this.nodes.map((n) => maintenanceStatus(n)));
       const leaderId = sts[0]?.leader;
@@ -157,10 +148,8 @@ export class EtcdCluster implements BenchCluster {
     return this.nodes.map((n) => ({ id: n.id, lines: n.proc.lines, tail: [...n.proc.tail] }));
   }
 
-  async stop(): Promise<Record<string, string>> {
-    const ends = await Promise.all(this.nodes.map((n) => stopServer(n.proc)));
-    removeTempDir(this.dir);
-    return Object.fromEntries(this.nodes.map((n, i) => [n.id, ends[i] ?? '']));
+  stop(): Promise<Record<string, string>> {
+    return stopNodes(this.nodes, this.dir);
   }
 }
 

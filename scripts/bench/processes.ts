@@ -115,3 +115,36 @@ export function stoppedCleanly(how: string): boolean {
 function describeExit(c: ChildProcess): string {
   return c.signalCode ? `signal ${c.signalCode}` : `exit ${c.exitCode}`;
 }
+
+/** A cluster node and the server process behind it. */
+export interface ProcessNode {
+  id: string;
+  proc: ServerProcess;
+}
+
+/** Throw, naming the node and its last output lines, if any node's server has exited. */
+export function assertRunning(system: string, nodes: readonly ProcessNode[]): void {
+  for (const n of nodes) {
+    if (!isRunning(n.proc)) throw new Error(`${system} ${n.id} exited:\n${n.proc.tail.join('\n')}`);
+  }
+}
+
+/** Stop every node's server, then remove the cluster's directory; how each ended, by node id. */
+export async function stopNodes(nodes: readonly ProcessNode[], dir: string): Promise<Record<string, string>> {
+  const ends = await Promise.all(nodes.map((n) => stopServer(n.proc)));
+  removeTempDir(dir);
+  return Object.fromEntries(nodes.map((n, i) => [n.id, ends[i] ?? '']));
+}
+
+/** Wait for a just-started cluster to agree on a leader; if none comes, stop it and rethrow. */
+export async function leaderOrStop<
+  C extends { waitForLeader(ms: number): Promise<unknown>; stop(): Promise<unknown> },
+>(cluster: C, timeoutMs: number): Promise<C> {
+  try {
+    await cluster.waitForLeader(timeoutMs);
+  } catch (err) {
+    await cluster.stop();
+    throw err;
+  }
+  return cluster;
+}

@@ -190,16 +190,3 @@ export function isLocalMessage(t: MessageType): boolean {
     t === MessageType.CheckQuorum
   );
 }
-
-/** Whether a message type answers another (responses never trigger term-based campaigning). */
-export function isResponseMessage(t: MessageType): boolean {
-  return (
-    t === MessageType.AppResp ||
-    t === MessageType.VoteResp ||
-    t === MessageType.PreVoteResp ||
-    t === MessageType.HeartbeatResp ||
-    t === MessageType.ReadIndexResp ||
-    t === MessageType.Unreachable ||
-    t === MessageType.SnapStatus
-  );
-}

@@ -92,6 +92,3 @@ export interface NodeStore {
   /** Flush and close the environment. */
   close(): Promise<void>;
 }
-
-/** Encode a client write for a log entry. */
-export type EncodeRequest = (r: Request) => Uint8Array;
