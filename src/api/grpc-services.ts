@@ -3,7 +3,7 @@
  * service definitions, served by the protocol-neutral KvService. Each call's
  * deadline (the client's, or the default timeout) bounds the backend call.
  */
-import type { handleUnaryCall, Server, ServerUnaryCall } from '@grpc/grpc-js';
+import { status as GrpcStatus, type handleUnaryCall, type Server, type ServerUnaryCall } from '@grpc/grpc-js';
 import { type ClusterServiceServer, ClusterServiceService } from '../gen/dkv/v0/cluster.js';
 import { type KVStoreServer, KVStoreService } from '../gen/dkv/v0/kvstore.js';
 import type { KvBackend } from './backend.js';
@@ -22,6 +22,12 @@ export interface GrpcServiceOptions {
   /** Key and value sizes to accept (default: the storage's caps). */
   limits?: SizeLimits;
 }
+
+/** A handler that answers UNIMPLEMENTED naming the method. */
+const notYet =
+  (method: string): handleUnaryCall<unknown, never> =>
+  (_call, callback) =>
+    callback({ code: GrpcStatus.UNIMPLEMENTED, details: `${method} is not implemented yet` });
 
 /** Register KVStore and ClusterService on a gRPC server, backed by `backend`. */
 export function addKvServices(server: Server, backend: KvBackend, opts: GrpcServiceOptions): void {
@@ -49,6 +55,12 @@ export function addKvServices(server: Server, backend: KvBackend, opts: GrpcServ
   const cluster: ClusterServiceServer = {
     // Status is served locally and synchronously; async only so a throw becomes a status.
     status: unary(async () => service.status()),
+    // Membership changes and shutdown land with issue 5's node work; until then they say so.
+    memberList: notYet('MemberList'),
+    memberAdd: notYet('MemberAdd'),
+    memberRemove: notYet('MemberRemove'),
+    transferLeadership: notYet('TransferLeadership'),
+    shutdown: notYet('Shutdown'),
   };
   server.addService(KVStoreService, kvStore);
   server.addService(ClusterServiceService, cluster);

@@ -50,9 +50,14 @@ test('KVStore keeps the original package and service name, with unary methods', 
   });
 });
 
-test('ClusterService has the unary Status method', () => {
+test('ClusterService has unary status and membership methods', () => {
   assert.deepEqual(describeService(ClusterServiceService), {
     status: ['/dkv.v0.ClusterService/Status', false, false],
+    memberList: ['/dkv.v0.ClusterService/MemberList', false, false],
+    memberAdd: ['/dkv.v0.ClusterService/MemberAdd', false, false],
+    memberRemove: ['/dkv.v0.ClusterService/MemberRemove', false, false],
+    transferLeadership: ['/dkv.v0.ClusterService/TransferLeadership', false, false],
+    shutdown: ['/dkv.v0.ClusterService/Shutdown', false, false],
   });
 });
 

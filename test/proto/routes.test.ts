@@ -27,6 +27,11 @@ const DESIGN_ROUTES: Record<string, string> = {
   'KVStore.Range': 'GET /v0/kv',
   'KVStore.CompareAndSwap': 'POST /v0/kv/cas body=*',
   'ClusterService.Status': 'GET /v0/cluster/status',
+  'ClusterService.MemberList': 'GET /v0/cluster/members',
+  'ClusterService.MemberAdd': 'POST /v0/cluster/members body=*',
+  'ClusterService.MemberRemove': 'DELETE /v0/cluster/members/{id}',
+  'ClusterService.TransferLeadership': 'POST /v0/cluster/leader body=*',
+  'ClusterService.Shutdown': 'POST /v0/cluster/shutdown body=*',
 };
 
 /** The text of a .proto file with its comments removed (no string in our protos contains `//`). */

@@ -148,6 +148,91 @@ export interface Member {
   reachable: boolean;
 }
 
+/** A request for the cluster's members; it has no parameters. */
+export interface MemberListRequest {
+}
+
+/** The committed configuration. */
+export interface MemberListResponse {
+  /** The id of the leader that answered (through the node asked). */
+  leaderId: string;
+  /**
+   * Every voter and learner. Replication progress (`match_index`,
+   * `next_index`, `reachable`) is the leader's view.
+   */
+  members: Member[];
+}
+
+/** A node to add to the cluster. */
+export interface MemberAddRequest {
+  /**
+   * The new member's node id (its DKV_NODE_ID): 1 to 64 characters of
+   * letters, digits, `-`, `_` and `.`.
+   */
+  id: string;
+  /** The gRPC address (`host:port`) at which the other members reach it. */
+  address: string;
+  /**
+   * Keep the member a learner: it receives the log but is never promoted to
+   * voter.
+   */
+  learner: boolean;
+}
+
+/** The outcome of MemberAdd. */
+export interface MemberAddResponse {
+  /** The member as added (a learner until it has caught up). */
+  member:
+    | Member
+    | undefined;
+  /** The configuration after the change. */
+  members: Member[];
+  /**
+   * The cluster's id (DKV_CLUSTER_ID), which a joining node must use on the
+   * peer transport.
+   */
+  clusterId: string;
+}
+
+/** A member to remove. */
+export interface MemberRemoveRequest {
+  /** The id of the member to remove. */
+  id: string;
+}
+
+/** The outcome of MemberRemove. */
+export interface MemberRemoveResponse {
+  /** The configuration after the change. */
+  members: Member[];
+}
+
+/** A request to move leadership. */
+export interface TransferLeadershipRequest {
+  /**
+   * The voter to hand leadership to; empty for the most up-to-date voter
+   * other than the current leader.
+   */
+  targetId: string;
+}
+
+/** The outcome of TransferLeadership. */
+export interface TransferLeadershipResponse {
+  /** The leader after the transfer. */
+  leaderId: string;
+  /** The leader's term after the transfer. */
+  term: string;
+}
+
+/** A request to stop the answering node; it has no parameters. */
+export interface ShutdownRequest {
+}
+
+/** The acknowledgement of Shutdown, sent before the node stops. */
+export interface ShutdownResponse {
+  /** The id of the node that is shutting down. */
+  nodeId: string;
+}
+
 function createBaseStatusRequest(): StatusRequest {
   return {};
 }
@@ -569,7 +654,786 @@ export const Member: MessageFns<Member> = {
   },
 };
 
-/** ClusterService reports the state of the Raft cluster as one node sees it. */
+function createBaseMemberListRequest(): MemberListRequest {
+  return {};
+}
+
+export const MemberListRequest: MessageFns<MemberListRequest> = {
+  encode(_: MemberListRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MemberListRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMemberListRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): MemberListRequest {
+    return {};
+  },
+
+  toJSON(_: MemberListRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<MemberListRequest>): MemberListRequest {
+    return MemberListRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<MemberListRequest>): MemberListRequest {
+    const message = createBaseMemberListRequest();
+    return message;
+  },
+};
+
+function createBaseMemberListResponse(): MemberListResponse {
+  return { leaderId: "", members: [] };
+}
+
+export const MemberListResponse: MessageFns<MemberListResponse> = {
+  encode(message: MemberListResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.leaderId !== "") {
+      writer.uint32(10).string(message.leaderId);
+    }
+    for (const v of message.members) {
+      Member.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MemberListResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMemberListResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.leaderId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.members.push(Member.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MemberListResponse {
+    return {
+      leaderId: isSet(object.leaderId)
+        ? globalThis.String(object.leaderId)
+        : isSet(object.leader_id)
+        ? globalThis.String(object.leader_id)
+        : "",
+      members: globalThis.Array.isArray(object?.members) ? object.members.map((e: any) => Member.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: MemberListResponse): unknown {
+    const obj: any = {};
+    if (message.leaderId !== undefined) {
+      obj.leaderId = message.leaderId;
+    }
+    if (message.members?.length) {
+      obj.members = message.members.map((e) => Member.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MemberListResponse>): MemberListResponse {
+    return MemberListResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MemberListResponse>): MemberListResponse {
+    const message = createBaseMemberListResponse();
+    message.leaderId = object.leaderId ?? "";
+    message.members = object.members?.map((e) => Member.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseMemberAddRequest(): MemberAddRequest {
+  return { id: "", address: "", learner: false };
+}
+
+export const MemberAddRequest: MessageFns<MemberAddRequest> = {
+  encode(message: MemberAddRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.address !== "") {
+      writer.uint32(18).string(message.address);
+    }
+    if (message.learner !== false) {
+      writer.uint32(24).bool(message.learner);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MemberAddRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMemberAddRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.learner = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MemberAddRequest {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      address: isSet(object.address) ? globalThis.String(object.address) : "",
+      learner: isSet(object.learner) ? globalThis.Boolean(object.learner) : false,
+    };
+  },
+
+  toJSON(message: MemberAddRequest): unknown {
+    const obj: any = {};
+    if (message.id !== undefined) {
+      obj.id = message.id;
+    }
+    if (message.address !== undefined) {
+      obj.address = message.address;
+    }
+    if (message.learner !== undefined) {
+      obj.learner = message.learner;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MemberAddRequest>): MemberAddRequest {
+    return MemberAddRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MemberAddRequest>): MemberAddRequest {
+    const message = createBaseMemberAddRequest();
+    message.id = object.id ?? "";
+    message.address = object.address ?? "";
+    message.learner = object.learner ?? false;
+    return message;
+  },
+};
+
+function createBaseMemberAddResponse(): MemberAddResponse {
+  return { member: undefined, members: [], clusterId: "" };
+}
+
+export const MemberAddResponse: MessageFns<MemberAddResponse> = {
+  encode(message: MemberAddResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.member !== undefined) {
+      Member.encode(message.member, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.members) {
+      Member.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.clusterId !== "") {
+      writer.uint32(26).string(message.clusterId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MemberAddResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMemberAddResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.member = Member.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.members.push(Member.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.clusterId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MemberAddResponse {
+    return {
+      member: isSet(object.member) ? Member.fromJSON(object.member) : undefined,
+      members: globalThis.Array.isArray(object?.members) ? object.members.map((e: any) => Member.fromJSON(e)) : [],
+      clusterId: isSet(object.clusterId)
+        ? globalThis.String(object.clusterId)
+        : isSet(object.cluster_id)
+        ? globalThis.String(object.cluster_id)
+        : "",
+    };
+  },
+
+  toJSON(message: MemberAddResponse): unknown {
+    const obj: any = {};
+    if (message.member !== undefined) {
+      obj.member = Member.toJSON(message.member);
+    }
+    if (message.members?.length) {
+      obj.members = message.members.map((e) => Member.toJSON(e));
+    }
+    if (message.clusterId !== undefined) {
+      obj.clusterId = message.clusterId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MemberAddResponse>): MemberAddResponse {
+    return MemberAddResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MemberAddResponse>): MemberAddResponse {
+    const message = createBaseMemberAddResponse();
+    message.member = (object.member !== undefined && object.member !== null)
+      ? Member.fromPartial(object.member)
+      : undefined;
+    message.members = object.members?.map((e) => Member.fromPartial(e)) || [];
+    message.clusterId = object.clusterId ?? "";
+    return message;
+  },
+};
+
+function createBaseMemberRemoveRequest(): MemberRemoveRequest {
+  return { id: "" };
+}
+
+export const MemberRemoveRequest: MessageFns<MemberRemoveRequest> = {
+  encode(message: MemberRemoveRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MemberRemoveRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMemberRemoveRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MemberRemoveRequest {
+    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
+  },
+
+  toJSON(message: MemberRemoveRequest): unknown {
+    const obj: any = {};
+    if (message.id !== undefined) {
+      obj.id = message.id;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MemberRemoveRequest>): MemberRemoveRequest {
+    return MemberRemoveRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MemberRemoveRequest>): MemberRemoveRequest {
+    const message = createBaseMemberRemoveRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseMemberRemoveResponse(): MemberRemoveResponse {
+  return { members: [] };
+}
+
+export const MemberRemoveResponse: MessageFns<MemberRemoveResponse> = {
+  encode(message: MemberRemoveResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.members) {
+      Member.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MemberRemoveResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMemberRemoveResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.members.push(Member.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MemberRemoveResponse {
+    return {
+      members: globalThis.Array.isArray(object?.members) ? object.members.map((e: any) => Member.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: MemberRemoveResponse): unknown {
+    const obj: any = {};
+    if (message.members?.length) {
+      obj.members = message.members.map((e) => Member.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MemberRemoveResponse>): MemberRemoveResponse {
+    return MemberRemoveResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MemberRemoveResponse>): MemberRemoveResponse {
+    const message = createBaseMemberRemoveResponse();
+    message.members = object.members?.map((e) => Member.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseTransferLeadershipRequest(): TransferLeadershipRequest {
+  return { targetId: "" };
+}
+
+export const TransferLeadershipRequest: MessageFns<TransferLeadershipRequest> = {
+  encode(message: TransferLeadershipRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.targetId !== "") {
+      writer.uint32(10).string(message.targetId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TransferLeadershipRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTransferLeadershipRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.targetId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TransferLeadershipRequest {
+    return {
+      targetId: isSet(object.targetId)
+        ? globalThis.String(object.targetId)
+        : isSet(object.target_id)
+        ? globalThis.String(object.target_id)
+        : "",
+    };
+  },
+
+  toJSON(message: TransferLeadershipRequest): unknown {
+    const obj: any = {};
+    if (message.targetId !== undefined) {
+      obj.targetId = message.targetId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TransferLeadershipRequest>): TransferLeadershipRequest {
+    return TransferLeadershipRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TransferLeadershipRequest>): TransferLeadershipRequest {
+    const message = createBaseTransferLeadershipRequest();
+    message.targetId = object.targetId ?? "";
+    return message;
+  },
+};
+
+function createBaseTransferLeadershipResponse(): TransferLeadershipResponse {
+  return { leaderId: "", term: "0" };
+}
+
+export const TransferLeadershipResponse: MessageFns<TransferLeadershipResponse> = {
+  encode(message: TransferLeadershipResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.leaderId !== "") {
+      writer.uint32(10).string(message.leaderId);
+    }
+    if (message.term !== "0") {
+      writer.uint32(16).uint64(message.term);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TransferLeadershipResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTransferLeadershipResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.leaderId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.term = reader.uint64().toString();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TransferLeadershipResponse {
+    return {
+      leaderId: isSet(object.leaderId)
+        ? globalThis.String(object.leaderId)
+        : isSet(object.leader_id)
+        ? globalThis.String(object.leader_id)
+        : "",
+      term: isSet(object.term) ? globalThis.String(object.term) : "0",
+    };
+  },
+
+  toJSON(message: TransferLeadershipResponse): unknown {
+    const obj: any = {};
+    if (message.leaderId !== undefined) {
+      obj.leaderId = message.leaderId;
+    }
+    if (message.term !== undefined) {
+      obj.term = message.term;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TransferLeadershipResponse>): TransferLeadershipResponse {
+    return TransferLeadershipResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TransferLeadershipResponse>): TransferLeadershipResponse {
+    const message = createBaseTransferLeadershipResponse();
+    message.leaderId = object.leaderId ?? "";
+    message.term = object.term ?? "0";
+    return message;
+  },
+};
+
+function createBaseShutdownRequest(): ShutdownRequest {
+  return {};
+}
+
+export const ShutdownRequest: MessageFns<ShutdownRequest> = {
+  encode(_: ShutdownRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ShutdownRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseShutdownRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ShutdownRequest {
+    return {};
+  },
+
+  toJSON(_: ShutdownRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<ShutdownRequest>): ShutdownRequest {
+    return ShutdownRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<ShutdownRequest>): ShutdownRequest {
+    const message = createBaseShutdownRequest();
+    return message;
+  },
+};
+
+function createBaseShutdownResponse(): ShutdownResponse {
+  return { nodeId: "" };
+}
+
+export const ShutdownResponse: MessageFns<ShutdownResponse> = {
+  encode(message: ShutdownResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nodeId !== "") {
+      writer.uint32(10).string(message.nodeId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ShutdownResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseShutdownResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ShutdownResponse {
+    return {
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ShutdownResponse): unknown {
+    const obj: any = {};
+    if (message.nodeId !== undefined) {
+      obj.nodeId = message.nodeId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ShutdownResponse>): ShutdownResponse {
+    return ShutdownResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ShutdownResponse>): ShutdownResponse {
+    const message = createBaseShutdownResponse();
+    message.nodeId = object.nodeId ?? "";
+    return message;
+  },
+};
+
+/**
+ * ClusterService reports the state of the Raft cluster as one node sees it
+ * and changes its membership at run time.
+ *
+ * Membership changes are Raft configuration changes: one server at a time,
+ * committed by the current majority, so no change can split the quorum. Like
+ * writes, they are accepted on every node and forwarded to the leader.
+ */
 export type ClusterServiceService = typeof ClusterServiceService;
 export const ClusterServiceService = {
   /**
@@ -586,6 +1450,83 @@ export const ClusterServiceService = {
     responseSerialize: (value: StatusResponse): Buffer => Buffer.from(StatusResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): StatusResponse => StatusResponse.decode(value),
   },
+  /**
+   * MemberList returns the committed configuration as the leader knows it:
+   * every voter and learner with its address.
+   */
+  memberList: {
+    path: "/dkv.v0.ClusterService/MemberList" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: MemberListRequest): Buffer => Buffer.from(MemberListRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): MemberListRequest => MemberListRequest.decode(value),
+    responseSerialize: (value: MemberListResponse): Buffer => Buffer.from(MemberListResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): MemberListResponse => MemberListResponse.decode(value),
+  },
+  /**
+   * MemberAdd adds a node to the cluster. It joins as a learner, receives the
+   * data (by snapshot if the log was compacted), and is promoted to voter by
+   * the leader once it has caught up, unless `learner` asks it to stay a
+   * learner. Adding an id that is already a member with the same address
+   * succeeds and changes nothing, so a joining node may retry; the same id
+   * with another address is FAILED_PRECONDITION (HTTP 400).
+   */
+  memberAdd: {
+    path: "/dkv.v0.ClusterService/MemberAdd" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: MemberAddRequest): Buffer => Buffer.from(MemberAddRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): MemberAddRequest => MemberAddRequest.decode(value),
+    responseSerialize: (value: MemberAddResponse): Buffer => Buffer.from(MemberAddResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): MemberAddResponse => MemberAddResponse.decode(value),
+  },
+  /**
+   * MemberRemove removes a member. Removing the leader first transfers
+   * leadership to the most up-to-date voter. Removing an id that is not a
+   * member is NOT_FOUND (HTTP 404); removing the last voter is
+   * FAILED_PRECONDITION (HTTP 400).
+   */
+  memberRemove: {
+    path: "/dkv.v0.ClusterService/MemberRemove" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: MemberRemoveRequest): Buffer => Buffer.from(MemberRemoveRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): MemberRemoveRequest => MemberRemoveRequest.decode(value),
+    responseSerialize: (value: MemberRemoveResponse): Buffer =>
+      Buffer.from(MemberRemoveResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): MemberRemoveResponse => MemberRemoveResponse.decode(value),
+  },
+  /**
+   * TransferLeadership hands leadership to `target_id` (or, if empty, to the
+   * most up-to-date voter other than the leader) and returns once the new
+   * leader is known, or fails with UNAVAILABLE within the deadline.
+   */
+  transferLeadership: {
+    path: "/dkv.v0.ClusterService/TransferLeadership" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: TransferLeadershipRequest): Buffer =>
+      Buffer.from(TransferLeadershipRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): TransferLeadershipRequest => TransferLeadershipRequest.decode(value),
+    responseSerialize: (value: TransferLeadershipResponse): Buffer =>
+      Buffer.from(TransferLeadershipResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): TransferLeadershipResponse => TransferLeadershipResponse.decode(value),
+  },
+  /**
+   * Shutdown stops the answering node gracefully, as SIGTERM does: it stops
+   * accepting calls, finishes those in flight, and exits. The reply is sent
+   * before the node goes down. The node stays a member: remove it first to
+   * shrink the cluster.
+   */
+  shutdown: {
+    path: "/dkv.v0.ClusterService/Shutdown" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ShutdownRequest): Buffer => Buffer.from(ShutdownRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ShutdownRequest => ShutdownRequest.decode(value),
+    responseSerialize: (value: ShutdownResponse): Buffer => Buffer.from(ShutdownResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ShutdownResponse => ShutdownResponse.decode(value),
+  },
 } as const;
 
 export interface ClusterServiceServer extends UntypedServiceImplementation {
@@ -595,6 +1536,40 @@ export interface ClusterServiceServer extends UntypedServiceImplementation {
    * waits for a quorum, so it also answers during an outage.
    */
   status: handleUnaryCall<StatusRequest, StatusResponse>;
+  /**
+   * MemberList returns the committed configuration as the leader knows it:
+   * every voter and learner with its address.
+   */
+  memberList: handleUnaryCall<MemberListRequest, MemberListResponse>;
+  /**
+   * MemberAdd adds a node to the cluster. It joins as a learner, receives the
+   * data (by snapshot if the log was compacted), and is promoted to voter by
+   * the leader once it has caught up, unless `learner` asks it to stay a
+   * learner. Adding an id that is already a member with the same address
+   * succeeds and changes nothing, so a joining node may retry; the same id
+   * with another address is FAILED_PRECONDITION (HTTP 400).
+   */
+  memberAdd: handleUnaryCall<MemberAddRequest, MemberAddResponse>;
+  /**
+   * MemberRemove removes a member. Removing the leader first transfers
+   * leadership to the most up-to-date voter. Removing an id that is not a
+   * member is NOT_FOUND (HTTP 404); removing the last voter is
+   * FAILED_PRECONDITION (HTTP 400).
+   */
+  memberRemove: handleUnaryCall<MemberRemoveRequest, MemberRemoveResponse>;
+  /**
+   * TransferLeadership hands leadership to `target_id` (or, if empty, to the
+   * most up-to-date voter other than the leader) and returns once the new
+   * leader is known, or fails with UNAVAILABLE within the deadline.
+   */
+  transferLeadership: handleUnaryCall<TransferLeadershipRequest, TransferLeadershipResponse>;
+  /**
+   * Shutdown stops the answering node gracefully, as SIGTERM does: it stops
+   * accepting calls, finishes those in flight, and exits. The reply is sent
+   * before the node goes down. The node stays a member: remove it first to
+   * shrink the cluster.
+   */
+  shutdown: handleUnaryCall<ShutdownRequest, ShutdownResponse>;
 }
 
 export interface ClusterServiceClient extends Client {
@@ -617,6 +1592,110 @@ export interface ClusterServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: StatusResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * MemberList returns the committed configuration as the leader knows it:
+   * every voter and learner with its address.
+   */
+  memberList(
+    request: MemberListRequest,
+    callback: (error: ServiceError | null, response: MemberListResponse) => void,
+  ): ClientUnaryCall;
+  memberList(
+    request: MemberListRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: MemberListResponse) => void,
+  ): ClientUnaryCall;
+  memberList(
+    request: MemberListRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: MemberListResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * MemberAdd adds a node to the cluster. It joins as a learner, receives the
+   * data (by snapshot if the log was compacted), and is promoted to voter by
+   * the leader once it has caught up, unless `learner` asks it to stay a
+   * learner. Adding an id that is already a member with the same address
+   * succeeds and changes nothing, so a joining node may retry; the same id
+   * with another address is FAILED_PRECONDITION (HTTP 400).
+   */
+  memberAdd(
+    request: MemberAddRequest,
+    callback: (error: ServiceError | null, response: MemberAddResponse) => void,
+  ): ClientUnaryCall;
+  memberAdd(
+    request: MemberAddRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: MemberAddResponse) => void,
+  ): ClientUnaryCall;
+  memberAdd(
+    request: MemberAddRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: MemberAddResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * MemberRemove removes a member. Removing the leader first transfers
+   * leadership to the most up-to-date voter. Removing an id that is not a
+   * member is NOT_FOUND (HTTP 404); removing the last voter is
+   * FAILED_PRECONDITION (HTTP 400).
+   */
+  memberRemove(
+    request: MemberRemoveRequest,
+    callback: (error: ServiceError | null, response: MemberRemoveResponse) => void,
+  ): ClientUnaryCall;
+  memberRemove(
+    request: MemberRemoveRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: MemberRemoveResponse) => void,
+  ): ClientUnaryCall;
+  memberRemove(
+    request: MemberRemoveRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: MemberRemoveResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * TransferLeadership hands leadership to `target_id` (or, if empty, to the
+   * most up-to-date voter other than the leader) and returns once the new
+   * leader is known, or fails with UNAVAILABLE within the deadline.
+   */
+  transferLeadership(
+    request: TransferLeadershipRequest,
+    callback: (error: ServiceError | null, response: TransferLeadershipResponse) => void,
+  ): ClientUnaryCall;
+  transferLeadership(
+    request: TransferLeadershipRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: TransferLeadershipResponse) => void,
+  ): ClientUnaryCall;
+  transferLeadership(
+    request: TransferLeadershipRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: TransferLeadershipResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Shutdown stops the answering node gracefully, as SIGTERM does: it stops
+   * accepting calls, finishes those in flight, and exits. The reply is sent
+   * before the node goes down. The node stays a member: remove it first to
+   * shrink the cluster.
+   */
+  shutdown(
+    request: ShutdownRequest,
+    callback: (error: ServiceError | null, response: ShutdownResponse) => void,
+  ): ClientUnaryCall;
+  shutdown(
+    request: ShutdownRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ShutdownResponse) => void,
+  ): ClientUnaryCall;
+  shutdown(
+    request: ShutdownRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ShutdownResponse) => void,
   ): ClientUnaryCall;
 }
 
