@@ -27,6 +27,7 @@ import type {
   StoredValue,
 } from './types.js';
 import { decodeStoredValue, encodeStoredValue } from './value-codec.js';
+import { WriteQueue } from './write-queue.js';
 
 /** What apply() returns for one entry. */
 type ApplyResult = { requestId: string | null; result: CommandResult | null };
@@ -45,15 +46,16 @@ interface SnapshotReader {
 
 /**
  * NodeStore on one LMDB environment (see open-store.ts): the Raft log, hard
- * state and the KV state machine. Every write is one child transaction (so a
- * throw rolls back all of it, even when lmdb-js batches it with other writes
- * of the same event turn); persist() additionally waits for the flush.
+ * state and the KV state machine. Writes are group-committed by a WriteQueue:
+ * those of one event-loop turn share one synchronous transaction and one
+ * fsync, and a write that throws rolls back alone; persist() resolves only
+ * once its transaction is on disk.
  */
 export class LmdbNodeStore implements NodeStore {
   readonly log: LogStorage;
   private closed = false;
-  /** Async write transactions issued and not yet finished. */
-  private asyncWrites = 0;
+  /** Every write goes through here, in order. */
+  private readonly writes: WriteQueue;
   private readonly readers = new Set<SnapshotReader>();
 
   constructor(
@@ -63,6 +65,7 @@ export class LmdbNodeStore implements NodeStore {
     private readonly report: (msg: string) => void = () => {},
   ) {
     this.log = new LmdbLogStorage(dbs, meta);
+    this.writes = new WriteQueue(dbs.env);
   }
 
   async persist(batch: PersistBatch): Promise<void> {
@@ -93,26 +96,9 @@ export class LmdbNodeStore implements NodeStore {
       // flushed logs, not on this node's apply being durable.)
       return w.apply.length > 0 ? this.applyInTxn(w.apply, decodedApply) : [];
     };
-    let results: ApplyResult[];
-    if ((w.sync && persists) || this.asyncWrites > 0) {
-      // Durable: commit off the main thread, then wait for lmdb-js's flush. The transaction
-      // promise resolves at commit (visible), which under overlappingSync may come before the
-      // fsync; `flushed` resolves once every commit so far, ours included, is on disk.
-      // Writes must land in the order they were issued (a later Ready may apply entries an earlier
-      // one appends): while an async write is queued, later ones queue behind it too.
-      this.asyncWrites++;
-      try {
-        results = await this.dbs.env.childTransaction(write);
-        if (w.sync && persists) await this.dbs.env.flushed;
-      } finally {
-        this.asyncWrites--;
-      }
-    } else {
-      // Nothing here needs to be durable before we answer (a commit index, applied entries):
-      // a synchronous transaction commits without waiting behind lmdb-js's async batch and
-      // its fsync. It rolls back if write() throws.
-      results = this.dbs.env.transactionSync(write);
-    }
+    // Group-committed with the other writes of this event-loop turn (write-queue.ts); durable
+    // before it resolves when it persists anything that needs it.
+    const results = await this.writes.enqueue(write, w.sync && persists);
     if (installed) this.report(installed);
     return results;
   }
@@ -351,7 +337,7 @@ export class LmdbNodeStore implements NodeStore {
 
   async compact(index: number): Promise<void> {
     this.assertOpen();
-    await this.dbs.env.childTransaction(() => {
+    await this.writes.enqueue(() => {
       const applied = this.meta.applied();
       if (index > applied) throw new Error(`storage: compact ${index} is past the applied index ${applied}`);
       const compacted = this.meta.compacted().index;
@@ -361,7 +347,7 @@ export class LmdbNodeStore implements NodeStore {
       const keys = [...this.dbs.log.getKeys({ end: logKey(index), inclusiveEnd: true })];
       for (const key of keys) this.dbs.log.removeSync(key);
       this.meta.setCompacted(index, term);
-    });
+    }, false);
   }
 
   async close(): Promise<void> {
@@ -369,6 +355,7 @@ export class LmdbNodeStore implements NodeStore {
     this.closed = true;
     // A snapshot stream still pinning a read transaction would otherwise hold the environment open.
     for (const reader of this.readers) this.release(reader);
+    await this.writes.idle();
     await this.dbs.env.flushed;
     await this.dbs.env.close();
   }

@@ -1,78 +1,70 @@
 /**
- * persist() must not resolve before its transaction is flushed (fsynced).
- * Under lmdb-js's default overlappingSync a write's promise resolves at
- * commit (visible to readers), before the flush; the flush is only observable
- * through the environment's `flushed` promise. These tests delay that promise
- * and record when it resolves: a persist() that waited only for the commit
- * resolves first and fails them.
+ * persist() must not resolve before its transaction is on disk. The store
+ * commits through lmdb-js's transactionSync: with SYNCHRONOUS_COMMIT and
+ * without NO_SYNC_FLUSH, LMDB fdatasyncs the data file and writes the meta
+ * page through its O_DSYNC handle before the call returns; with
+ * NO_SYNC_FLUSH the call may return first (lmdb-js flushes later). These
+ * tests record every transaction the store runs, with its flags and when it
+ * returned, and check that each persist() resolved only after a durable
+ * transaction holding its writes returned, and that applying does not pay
+ * for a flush it does not need.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { TransactionFlags } from 'lmdb';
 import type { LmdbNodeStore } from '../../src/storage/index.js';
 import { noopEntry, putEntry, tmpStore } from './helpers.js';
 
-const FLUSH_DELAY_MS = 40;
+/** One transaction the store ran, as recorded by recordTransactions(). */
+interface TxnRecord {
+  durable: boolean;
+  /** The log's last index when the transaction returned (what it made durable, if durable). */
+  lastIndexAfter: number;
+}
 
-/**
- * Make the store's `env.flushed` resolve FLUSH_DELAY_MS after lmdb's real
- * flush, and log, for each wait on it, what was committed when the wait began
- * and when the (delayed) flush completed.
- */
-function slowFlushes(store: LmdbNodeStore, events: string[]) {
+/** Record the store's transactions into `events` (as `txn:durable` / `txn:lazy`) and `txns`. */
+function recordTransactions(store: LmdbNodeStore, events: string[], txns: TxnRecord[]): () => void {
   const env = store.dbs.env;
-  const real = env.flushed;
-  Object.defineProperty(env, 'flushed', {
-    configurable: true,
-    get() {
-      return {
-        // biome-ignore lint/suspicious/noThenProperty: mimics lmdb-js's thenable `flushed`
-        then<T>(onFulfilled: (v: boolean) => T, onRejected?: (e: unknown) => T) {
-          // Like lmdb-js, capture the writes so far at the moment of the wait.
-          events.push(`flush-wait(last=${store.log.lastIndex()})`);
-          return real
-            .then(async (v) => {
-              await sleep(FLUSH_DELAY_MS);
-              events.push('flushed');
-              return v;
-            })
-            .then(onFulfilled, onRejected);
-        },
-      };
-    },
-  });
+  const real = env.transactionSync;
+  env.transactionSync = function (this: unknown, action: () => unknown, flags?: number) {
+    const result = real.call(env, action as () => never, flags as TransactionFlags);
+    // lmdb-js's default flags (undefined) are ABORTABLE | SYNCHRONOUS_COMMIT: durable.
+    const durable =
+      flags === undefined ||
+      ((flags & TransactionFlags.SYNCHRONOUS_COMMIT) !== 0 && (flags & TransactionFlags.NO_SYNC_FLUSH) === 0);
+    txns.push({ durable, lastIndexAfter: store.log.lastIndex() });
+    events.push(durable ? 'txn:durable' : 'txn:lazy');
+    return result;
+  } as typeof env.transactionSync;
   return () => {
-    Object.defineProperty(env, 'flushed', { configurable: true, value: real, writable: true });
+    env.transactionSync = real;
   };
 }
 
-describe('persist() resolves only once flushed', () => {
-  test('the flush it waits for starts after its commit, and completes before it resolves', async () => {
+describe('persist() resolves only once on disk', () => {
+  test('its transaction is durable and returned before it resolves', async () => {
     const { store } = tmpStore();
     const events: string[] = [];
-    const restore = slowFlushes(store, events);
-    const started = performance.now();
+    const txns: TxnRecord[] = [];
+    const restore = recordTransactions(store, events, txns);
     await store.persist({
       hardState: { term: 1, vote: 'a', commit: 0 },
       entries: [noopEntry(1, 1)],
       snapshot: null,
     });
     events.push('persist resolved');
-    const elapsed = performance.now() - started;
-    // The wait on `flushed` began once entry 1 was committed (visible), so it covers it...
-    assert.equal(events[0], 'flush-wait(last=1)');
-    // ...and persist resolved only after that flush completed.
-    assert.deepEqual(events.slice(-2), ['flushed', 'persist resolved']);
-    assert.ok(elapsed >= FLUSH_DELAY_MS - 1, `persist took ${elapsed} ms, less than the flush`);
+    assert.deepEqual(events, ['txn:durable', 'persist resolved']);
+    assert.equal(txns[0]!.lastIndexAfter, 1);
     restore();
     await store.close();
   });
 
-  test('concurrent persists: none resolves before the flush of its own transaction', async () => {
+  test('concurrent persists share one durable transaction, which returns before any resolves', async () => {
     const { store } = tmpStore();
     const events: string[] = [];
-    const restore = slowFlushes(store, events);
-    // Issued in the same event turn: lmdb-js may batch them into one LMDB transaction.
+    const txns: TxnRecord[] = [];
+    const restore = recordTransactions(store, events, txns);
+    // Issued in the same event turn: the store group-commits them.
     const batches = [
       { hardState: null, entries: [putEntry(1, 1, 'a', 'x')], snapshot: null },
       { hardState: { term: 1, vote: 'a', commit: 1 }, entries: [], snapshot: null },
@@ -81,28 +73,62 @@ describe('persist() resolves only once flushed', () => {
     await Promise.all(
       batches.map((b, i) => store.persist(b).then(() => events.push(`persist ${i} resolved`))),
     );
-    assert.equal(store.log.lastIndex(), 3);
-    // Every resolution follows a completed flush.
-    for (const [i, e] of events.entries()) {
-      if (!e.startsWith('persist')) continue;
-      const flushedBefore = events.slice(0, i).lastIndexOf('flushed');
-      assert.ok(flushedBefore >= 0, `${e} before any flush completed: ${events.join(', ')}`);
-    }
-    assert.ok(events.includes('flush-wait(last=3)'), events.join(', '));
-    assert.equal(events.filter((e) => e.startsWith('persist')).length, 3);
+    assert.deepEqual(events, [
+      'txn:durable',
+      'persist 0 resolved',
+      'persist 1 resolved',
+      'persist 2 resolved',
+    ]);
+    assert.equal(txns[0]!.lastIndexAfter, 3);
     restore();
     await store.close();
   });
 
-  test('apply() resolves at commit without waiting for a flush (the log already holds its entries)', async () => {
+  test('an apply grouped with a persist does not make the group lazy', async () => {
     const { store } = tmpStore();
     await store.persist({ hardState: null, entries: [putEntry(1, 1, 'k', 'v')], snapshot: null });
     const events: string[] = [];
-    const restore = slowFlushes(store, events);
+    const txns: TxnRecord[] = [];
+    const restore = recordTransactions(store, events, txns);
+    await Promise.all([
+      store.apply([putEntry(1, 1, 'k', 'v')]).then(() => events.push('apply resolved')),
+      store.persist({ hardState: null, entries: [putEntry(2, 1, 'k', 'w')], snapshot: null }).then(() => {
+        events.push('persist resolved');
+      }),
+    ]);
+    assert.deepEqual(events, ['txn:durable', 'apply resolved', 'persist resolved']);
+    restore();
+    await store.close();
+  });
+
+  test('apply() alone commits without waiting for a flush (the log already holds its entries)', async () => {
+    const { store } = tmpStore();
+    await store.persist({ hardState: null, entries: [putEntry(1, 1, 'k', 'v')], snapshot: null });
+    const events: string[] = [];
+    const txns: TxnRecord[] = [];
+    const restore = recordTransactions(store, events, txns);
     await store.apply([putEntry(1, 1, 'k', 'v')]);
-    assert.deepEqual(events, [], 'apply did not wait on flushed');
+    assert.deepEqual(events, ['txn:lazy']);
     assert.equal(store.appliedIndex(), 1);
     restore();
+    await store.close();
+  });
+
+  test('a write that throws rolls back alone; the writes grouped with it land', async () => {
+    const { store } = tmpStore();
+    await store.persist({ hardState: null, entries: [putEntry(1, 1, 'a', '1')], snapshot: null });
+    const results = await Promise.allSettled([
+      store.persist({ hardState: null, entries: [putEntry(2, 1, 'b', '2')], snapshot: null }),
+      // Entry 5 does not follow the log's last index: the store refuses it.
+      store.persist({ hardState: null, entries: [putEntry(5, 1, 'x', 'x')], snapshot: null }),
+      store.persist({ hardState: null, entries: [putEntry(3, 1, 'c', '3')], snapshot: null }),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'rejected', 'fulfilled'],
+    );
+    assert.match(String((results[1] as PromiseRejectedResult).reason), /missing log entry/);
+    assert.equal(store.log.lastIndex(), 3);
     await store.close();
   });
 });
