@@ -42,6 +42,14 @@ interface Status {
   leaderId: string;
 }
 
+/**
+ * Extra Node.js flags for every node, from DKV_NODE_FLAGS (as `npm start` takes them), e.g.
+ * `DKV_NODE_FLAGS="--cpu-prof --cpu-prof-dir=prof" npm run bench` for CPU profiles.
+ */
+function nodeFlags(): string[] {
+  return (process.env.DKV_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
+}
+
 /** A running three-node dkv cluster on loopback. */
 export class DkvCluster implements BenchCluster {
   readonly system = 'dkv' as const;
@@ -63,7 +71,7 @@ export class DkvCluster implements BenchCluster {
       const proc = startServer(
         `dkv ${p.id}`,
         process.execPath,
-        ['--import', 'tsx', join(root, 'src', 'main.ts')],
+        [...nodeFlags(), '--import', 'tsx', join(root, 'src', 'main.ts')],
         {
           DKV_NODE_ID: p.id,
           DKV_CLUSTER: members,

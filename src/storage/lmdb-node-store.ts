@@ -98,7 +98,7 @@ export class LmdbNodeStore implements NodeStore {
     };
     // Group-committed with the other writes of this event-loop turn (write-queue.ts); durable
     // before it resolves when it persists anything that needs it.
-    const results = await this.writes.enqueue(write, w.sync && persists);
+    const results = await this.writes.enqueue(write, w.sync && persists, w.entries.length + w.apply.length);
     if (installed) this.report(installed);
     return results;
   }

@@ -1,26 +1,42 @@
 /**
  * Group commit for one LMDB environment: writes queued in one event-loop
- * turn run together, in the order queued, as one synchronous transaction on
- * the next turn's check phase, with one fsync for all of them.
+ * turn run together, in the order queued, as one transaction with one fsync,
+ * on the next turn's check phase.
  *
- * Why synchronous and why deferred: under lmdb-js's overlappingSync every
- * commit is followed by an fsync in the committing thread. An asynchronous
- * transaction hands the work to lmdb-js's writer thread, and the round trips
- * between threads (run the callback on the main thread, commit and sync on
- * the writer, resolve on the main thread) cost about a millisecond, three
- * times the fsync itself. A synchronous transaction blocks the event loop for
- * the fsync instead, so it runs on setImmediate: by then Node has flushed the
+ * Under lmdb-js's overlappingSync every commit is followed by an fsync in the
+ * committing thread, so there are two ways to commit a group:
+ * - synchronously, on the main thread: the event loop is blocked for the
+ *   fsync, but there are no round trips between threads (an asynchronous
+ *   transaction runs its callback on the main thread, commits and syncs on
+ *   lmdb-js's writer thread, and resolves on the main thread: about three
+ *   times the cost of the fsync on an idle node). Best when a node has little
+ *   else to do: one client, a follower receiving one entry at a time.
+ * - asynchronously, on lmdb-js's writer thread: the main thread parses
+ *   requests, replicates and applies while the disk syncs. Best under load,
+ *   when blocking the loop for each fsync would serialise CPU work and disk.
+ * The queue picks by the group's weight (the Raft entries it carries, which
+ * grows with the number of concurrent clients because proposals of one turn
+ * are batched): light groups commit synchronously, heavy ones asynchronously,
+ * and while an asynchronous group is in flight every later group follows it
+ * asynchronously, so groups always land in the order queued.
+ *
+ * Either way the group runs on setImmediate: by then Node has flushed the
  * sockets written this turn (HTTP/2 writes go out on a native immediate,
  * which runs before JavaScript immediates), so a leader's appends are on the
- * wire while it syncs its own log, and everything that arrived meanwhile is
- * committed by the next group.
+ * wire while it syncs its own log.
  */
 import { TransactionFlags } from 'lmdb';
 
-/** What the queue needs of an LMDB environment: lmdb-js's transactionSync. */
-export interface SyncTransactor {
+/** What the queue needs of an LMDB environment (lmdb-js's RootDatabase). */
+export interface Transactor {
   transactionSync<T>(action: () => T, flags?: number): T;
+  childTransaction<T>(action: () => T): Promise<T>;
+  /** Resolves once every commit so far is on disk. */
+  readonly flushed: PromiseLike<unknown>;
 }
+
+/** Groups carrying at most this many Raft entries commit synchronously (when nothing is in flight). */
+export const SYNC_MAX_WEIGHT = 4;
 
 /**
  * A synchronous transaction that returns only once it is on disk: LMDB
@@ -41,6 +57,7 @@ export const LAZY_TXN = DURABLE_TXN | TransactionFlags.NO_SYNC_FLUSH;
 interface Pending<T> {
   run: () => T;
   durable: boolean;
+  weight: number;
   resolve: (value: T) => void;
   reject: (error: unknown) => void;
 }
@@ -51,18 +68,22 @@ export class WriteQueue {
   private scheduled = false;
   /** Resolves when the queue is empty. */
   private idleWaiters: (() => void)[] = [];
+  /** Asynchronous groups committing on lmdb-js's writer thread. */
+  private asyncGroups = 0;
 
-  constructor(private readonly env: SyncTransactor) {}
+  constructor(private readonly env: Transactor) {}
 
   /**
    * Run `run` inside a write transaction after every write enqueued before it. Resolves with its
-   * result once the transaction is committed, and when `durable`, once it is on disk. If `run`
-   * throws, its transaction rolls back and it rejects; the writes grouped with it are retried
-   * one by one, so only the failing one fails.
+   * result once the transaction is committed, and when `durable`, once it is on disk. `weight` is
+   * the number of Raft entries the write carries. If `run` throws, its transaction rolls back and
+   * it rejects; in a synchronous group the writes grouped with it are retried one by one, so only
+   * the failing one fails, while an asynchronous group fails together (lmdb-js has already queued
+   * later groups behind it, so retrying would reorder writes).
    */
-  enqueue<T>(run: () => T, durable: boolean): Promise<T> {
+  enqueue<T>(run: () => T, durable: boolean, weight = 1): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ run, durable, resolve, reject } as Pending<unknown>);
+      this.queue.push({ run, durable, weight, resolve, reject } as Pending<unknown>);
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
@@ -77,23 +98,60 @@ export class WriteQueue {
 
   /** Resolves once every write enqueued so far has finished. */
   idle(): Promise<void> {
-    if (!this.scheduled && this.queue.length === 0) return Promise.resolve();
+    if (this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private isIdle(): boolean {
+    return !this.scheduled && this.queue.length === 0 && this.asyncGroups === 0;
+  }
+
+  private maybeIdle(): void {
+    if (!this.isIdle()) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
   }
 
   private flush(): void {
     this.scheduled = false;
     const group = this.queue;
     this.queue = [];
+    if (group.length === 0) return;
+    let weight = 0;
+    for (const p of group) weight += p.weight;
+    if (this.asyncGroups > 0 || weight > SYNC_MAX_WEIGHT) {
+      this.commitAsync(group);
+      return;
+    }
     try {
       this.commit(group);
     } finally {
-      if (this.queue.length === 0 && !this.scheduled) {
-        const waiters = this.idleWaiters;
-        this.idleWaiters = [];
-        for (const w of waiters) w();
-      }
+      this.maybeIdle();
     }
+  }
+
+  /** Commit the group on lmdb-js's writer thread; resolve its durable writes once flushed. */
+  private commitAsync(group: Pending<unknown>[]): void {
+    const durable = group.some((p) => p.durable);
+    this.asyncGroups++;
+    this.env
+      .childTransaction(() => group.map((p) => p.run()))
+      .then(async (results) => {
+        // The transaction's promise resolves at commit (visible to readers); under overlappingSync
+        // the fsync comes after, observable only through `flushed`, which covers every commit so far.
+        if (durable) await this.env.flushed;
+        group.forEach((p, i) => {
+          p.resolve(results[i]);
+        });
+      })
+      .catch((error: unknown) => {
+        for (const p of group) p.reject(error);
+      })
+      .finally(() => {
+        this.asyncGroups--;
+        this.maybeIdle();
+      });
   }
 
   /** Commit the group in one transaction; on a throw, fall back to one transaction per write. */

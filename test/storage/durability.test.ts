@@ -11,9 +11,49 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { TransactionFlags } from 'lmdb';
 import type { LmdbNodeStore } from '../../src/storage/index.js';
+import { SYNC_MAX_WEIGHT } from '../../src/storage/write-queue.js';
 import { noopEntry, putEntry, tmpStore } from './helpers.js';
+
+const FLUSH_DELAY_MS = 40;
+
+/**
+ * Make the store's `env.flushed` resolve FLUSH_DELAY_MS after lmdb-js's real flush, logging each
+ * wait on it and its completion: an asynchronous commit resolves at commit (visible), before its
+ * fsync, which only `flushed` observes.
+ */
+function slowFlushes(store: LmdbNodeStore, events: string[]): () => void {
+  const env = store.dbs.env;
+  const real = env.flushed;
+  Object.defineProperty(env, 'flushed', {
+    configurable: true,
+    get() {
+      return {
+        // biome-ignore lint/suspicious/noThenProperty: mimics lmdb-js's thenable `flushed`
+        then<T>(onFulfilled: (v: boolean) => T, onRejected?: (e: unknown) => T) {
+          events.push(`flush-wait(last=${store.log.lastIndex()})`);
+          return real
+            .then(async (v) => {
+              await sleep(FLUSH_DELAY_MS);
+              events.push('flushed');
+              return v;
+            })
+            .then(onFulfilled, onRejected);
+        },
+      };
+    },
+  });
+  return () => {
+    Object.defineProperty(env, 'flushed', { configurable: true, value: real, writable: true });
+  };
+}
+
+/** `n` put entries from index `first`, term 1. */
+function puts(first: number, n: number) {
+  return Array.from({ length: n }, (_, i) => putEntry(first + i, 1, `k${first + i}`, 'v'));
+}
 
 /** One transaction the store ran, as recorded by recordTransactions(). */
 interface TxnRecord {
@@ -129,6 +169,46 @@ describe('persist() resolves only once on disk', () => {
     );
     assert.match(String((results[1] as PromiseRejectedResult).reason), /missing log entry/);
     assert.equal(store.log.lastIndex(), 3);
+    await store.close();
+  });
+
+  test('a heavy group commits off the main thread and resolves only after the flush that covers it', async () => {
+    const { store } = tmpStore();
+    const events: string[] = [];
+    const txns: TxnRecord[] = [];
+    const restoreTxns = recordTransactions(store, events, txns);
+    const restoreFlushes = slowFlushes(store, events);
+    await store.persist({ hardState: null, entries: puts(1, SYNC_MAX_WEIGHT + 1), snapshot: null });
+    events.push('persist resolved');
+    // No synchronous transaction; the wait on `flushed` began after the commit, and ended first.
+    assert.deepEqual(events, [`flush-wait(last=${SYNC_MAX_WEIGHT + 1})`, 'flushed', 'persist resolved']);
+    restoreFlushes();
+    restoreTxns();
+    await store.close();
+  });
+
+  test('a light group queued behind a heavy one follows it off the main thread, in order', async () => {
+    const { store } = tmpStore();
+    const events: string[] = [];
+    const txns: TxnRecord[] = [];
+    const restoreTxns = recordTransactions(store, events, txns);
+    const restoreFlushes = slowFlushes(store, events);
+    const heavy = store.persist({ hardState: null, entries: puts(1, SYNC_MAX_WEIGHT + 1), snapshot: null });
+    await new Promise((r) => setImmediate(r)); // the heavy group is now committing
+    const light = store.persist({ hardState: null, entries: puts(SYNC_MAX_WEIGHT + 2, 1), snapshot: null });
+    await Promise.all([
+      heavy.then(() => events.push('heavy resolved')),
+      light.then(() => events.push('light resolved')),
+    ]);
+    assert.equal(store.log.lastIndex(), SYNC_MAX_WEIGHT + 2);
+    assert.ok(!events.includes('txn:durable') && !events.includes('txn:lazy'), events.join(', '));
+    // Each resolved only after a completed flush.
+    for (const name of ['heavy resolved', 'light resolved']) {
+      const at = events.indexOf(name);
+      assert.ok(events.slice(0, at).includes('flushed'), events.join(', '));
+    }
+    restoreFlushes();
+    restoreTxns();
     await store.close();
   });
 });
