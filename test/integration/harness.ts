@@ -287,3 +287,42 @@ export function b64url(s: string): string {
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+/** A dkv process started by spawnDkv, with its recent output kept for failure messages. */
+export interface DkvProcess {
+  proc: ChildProcess;
+  output: string[];
+}
+
+/**
+ * Start a dkv daemon the way an operator does (`node bin/dkv.js`, or the
+ * node arguments given) with exactly `env` as its DKV_* configuration: DKV_*
+ * variables of the test runner's own environment are not passed on.
+ */
+export function spawnDkv(
+  env: Record<string, string>,
+  nodeArgs: string[] = [join(root, 'bin', 'dkv.js')],
+): DkvProcess {
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('DKV_')));
+  const proc = spawn(process.execPath, nodeArgs, {
+    cwd: root,
+    env: { ...inherited, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const keep = (d: Buffer) => {
+    output.push(d.toString());
+    if (output.length > 200) output.shift();
+  };
+  proc.stdout!.on('data', keep);
+  proc.stderr!.on('data', keep);
+  return { proc, output };
+}
+
+/** Send `signal` to a process unless it has exited, and resolve with its exit code (null: killed by a signal). */
+export function stopProcess(proc: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve(proc.exitCode);
+  const exited = new Promise<number | null>((res) => proc.once('exit', (code) => res(code)));
+  proc.kill(signal);
+  return exited;
+}
