@@ -217,6 +217,7 @@ export class RaftNode implements KvBackend {
       snapshot: rd.snapshot ? { meta: rd.snapshot.meta, data: rd.snapshot.data } : null,
       apply: rd.committedEntries,
       sync: rd.mustSync || rd.entries.length > 0 || rd.snapshot !== null,
+      deferrable: this.nobodyWaits(rd),
     });
     write.catch(() => {}); // observed in order below; this only keeps Node from calling it unhandled
     this.writesInFlight++;
@@ -231,6 +232,22 @@ export class RaftNode implements KvBackend {
         this.writesInFlight--;
         this.schedulePump();
       });
+  }
+
+  /**
+   * Whether no one here waits for rd's applies: a follower with no client write, read or read
+   * round pending (a leader's applies answer clients; a follower's own proposals come back as
+   * committed entries that its clients wait for).
+   */
+  private nobodyWaits(rd: Ready): boolean {
+    return (
+      !this.raw.isLeader() &&
+      rd.readStates.length === 0 &&
+      this.writes.size() === 0 &&
+      this.appliedWaiters.length === 0 &&
+      this.pendingReads.length === 0 &&
+      this.readRounds.size === 0
+    );
   }
 
   /** rd's write is done: send what waited for it, answer waiters, and tell the core (in order). */
@@ -463,6 +480,8 @@ export class RaftNode implements KvBackend {
         Math.max(0, deadlineMs - Date.now()),
       );
       this.appliedWaiters.push(waiter);
+      // A follower may hold back applies nobody waited for; someone does now.
+      this.store.hurry();
     });
   }
 

@@ -98,7 +98,9 @@ export class LmdbNodeStore implements NodeStore {
     };
     // Group-committed with the other writes of this event-loop turn (write-queue.ts); durable
     // before it resolves when it persists anything that needs it.
-    const results = await this.writes.enqueue(write, w.sync && persists, w.entries.length + w.apply.length);
+    const durable = w.sync && persists;
+    const weight = w.entries.length + w.apply.length;
+    const results = await this.writes.enqueue(write, durable, weight, !durable && w.deferrable === true);
     if (installed) this.report(installed);
     return results;
   }
@@ -335,6 +337,10 @@ export class LmdbNodeStore implements NodeStore {
     }
   }
 
+  hurry(): void {
+    this.writes.hurry();
+  }
+
   async compact(index: number): Promise<void> {
     this.assertOpen();
     await this.writes.enqueue(() => {
@@ -355,6 +361,7 @@ export class LmdbNodeStore implements NodeStore {
     this.closed = true;
     // A snapshot stream still pinning a read transaction would otherwise hold the environment open.
     for (const reader of this.readers) this.release(reader);
+    this.writes.hurry();
     await this.writes.idle();
     await this.dbs.env.flushed;
     await this.dbs.env.close();

@@ -44,6 +44,12 @@ export interface ReadyWrite extends PersistBatch {
    * recovers the commit index), and applying never needs it (the log already holds the entries).
    */
   sync: boolean;
+  /**
+   * Nobody waits for this write (a follower applying entries no local client or read waits for):
+   * when it needs no flush, the store may hold it back for a few milliseconds so that it shares
+   * the next write's transaction and fsync instead of costing one of its own.
+   */
+  deferrable?: boolean;
 }
 
 /**
@@ -67,6 +73,8 @@ export interface NodeStore {
    * apply results once committed, and once flushed when `sync` is set.
    */
   writeReady(w: ReadyWrite): Promise<{ requestId: string | null; result: CommandResult | null }[]>;
+  /** Start any deferred write now (someone began waiting for it). */
+  hurry(): void;
   /** The index of the last applied entry. */
   appliedIndex(): number;
   /** Membership as of the applied index, with each member's address from its conf change context. */

@@ -23,7 +23,10 @@
  * Either way the group runs on setImmediate: by then Node has flushed the
  * sockets written this turn (HTTP/2 writes go out on a native immediate,
  * which runs before JavaScript immediates), so a leader's appends are on the
- * wire while it syncs its own log.
+ * wire while it syncs its own log. A group of only deferrable writes (a
+ * follower's applies that nobody waits for) waits up to DEFER_MS instead, for
+ * a write to share its transaction and fsync with; any other write, or
+ * hurry(), starts it at once.
  */
 import { TransactionFlags } from 'lmdb';
 
@@ -34,6 +37,9 @@ export interface Transactor {
   /** Resolves once every commit so far is on disk. */
   readonly flushed: PromiseLike<unknown>;
 }
+
+/** How long a group of only deferrable writes waits for company, in milliseconds. */
+export const DEFER_MS = 5;
 
 /** Groups carrying at most this many Raft entries commit synchronously (when nothing is in flight). */
 export const SYNC_MAX_WEIGHT = 4;
@@ -65,7 +71,10 @@ interface Pending<T> {
 /** Writes for one environment, group-committed in the order enqueued. */
 export class WriteQueue {
   private queue: Pending<unknown>[] = [];
+  /** A flush is scheduled on setImmediate. */
   private scheduled = false;
+  /** A flush of deferrable writes is scheduled on this timer. */
+  private deferTimer: NodeJS.Timeout | null = null;
   /** Resolves when the queue is empty. */
   private idleWaiters: (() => void)[] = [];
   /** Asynchronous groups committing on lmdb-js's writer thread. */
@@ -81,14 +90,27 @@ export class WriteQueue {
    * the failing one fails, while an asynchronous group fails together (lmdb-js has already queued
    * later groups behind it, so retrying would reorder writes).
    */
-  enqueue<T>(run: () => T, durable: boolean, weight = 1): Promise<T> {
+  enqueue<T>(run: () => T, durable: boolean, weight = 1, deferrable = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ run, durable, weight, resolve, reject } as Pending<unknown>);
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
+      if (deferrable) {
+        if (!this.scheduled && this.deferTimer === null) {
+          this.deferTimer = setTimeout(() => this.hurry(), DEFER_MS);
+        }
+      } else this.hurry();
     });
+  }
+
+  /** Flush what is queued on the next check phase, without waiting out a deferral. */
+  hurry(): void {
+    if (this.deferTimer !== null) {
+      clearTimeout(this.deferTimer);
+      this.deferTimer = null;
+    }
+    if (!this.scheduled && this.queue.length > 0) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
   }
 
   /** Writes queued and not yet run. */
@@ -103,7 +125,7 @@ export class WriteQueue {
   }
 
   private isIdle(): boolean {
-    return !this.scheduled && this.queue.length === 0 && this.asyncGroups === 0;
+    return !this.scheduled && this.deferTimer === null && this.queue.length === 0 && this.asyncGroups === 0;
   }
 
   private maybeIdle(): void {
@@ -117,7 +139,10 @@ export class WriteQueue {
     this.scheduled = false;
     const group = this.queue;
     this.queue = [];
-    if (group.length === 0) return;
+    if (group.length === 0) {
+      this.maybeIdle();
+      return;
+    }
     let weight = 0;
     for (const p of group) weight += p.weight;
     if (this.asyncGroups > 0 || weight > SYNC_MAX_WEIGHT) {

@@ -1,0 +1,102 @@
+/**
+ * WriteQueue on a real LMDB environment: writes of one turn share one
+ * transaction, deferrable writes wait for company (or hurry()), and order is
+ * kept across synchronous and asynchronous groups.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { open } from 'lmdb';
+import { DEFER_MS, SYNC_MAX_WEIGHT, WriteQueue } from '../../src/storage/write-queue.js';
+import { tmpDir } from './helpers.js';
+
+/** A fresh environment with one binary-keyed database, and a queue counting its transactions. */
+function fixture() {
+  const env = open({ path: tmpDir(), keyEncoding: 'binary', encoding: 'binary' });
+  const db = env.openDB({ name: 'test', keyEncoding: 'binary', encoding: 'binary' });
+  const counts = { sync: 0, async: 0 };
+  const realSync = env.transactionSync.bind(env);
+  const realChild = env.childTransaction.bind(env);
+  const transactor = {
+    transactionSync<T>(action: () => T, flags?: number): T {
+      counts.sync++;
+      return realSync(action, flags);
+    },
+    childTransaction<T>(action: () => T): Promise<T> {
+      counts.async++;
+      return realChild(action);
+    },
+    get flushed() {
+      return env.flushed;
+    },
+  };
+  const put = (k: string, v: string) => () => {
+    db.putSync(Buffer.from(k), Buffer.from(v));
+    return k;
+  };
+  const get = (k: string) => db.get(Buffer.from(k))?.toString();
+  return { env, queue: new WriteQueue(transactor), counts, put, get };
+}
+
+describe('WriteQueue', () => {
+  test('writes queued in one turn commit in one synchronous transaction, in order', async () => {
+    const { env, queue, counts, put, get } = fixture();
+    const results = await Promise.all([
+      queue.enqueue(put('a', '1'), true),
+      queue.enqueue(put('a', '2'), false),
+      queue.enqueue(put('b', '3'), true),
+    ]);
+    assert.deepEqual(results, ['a', 'a', 'b']);
+    assert.deepEqual(counts, { sync: 1, async: 0 });
+    assert.equal(get('a'), '2');
+    await env.close();
+  });
+
+  test('a deferrable write waits for company and shares its transaction', async () => {
+    const { env, queue, counts, put, get } = fixture();
+    const deferred = queue.enqueue(put('applied', '1'), false, 1, true);
+    await sleep(1);
+    assert.equal(get('applied'), undefined, 'not written before the deferral ends');
+    assert.equal(counts.sync, 0);
+    await Promise.all([deferred, queue.enqueue(put('log', '1'), true)]);
+    assert.deepEqual(counts, { sync: 1, async: 0 });
+    assert.equal(get('applied'), '1');
+    await env.close();
+  });
+
+  test('a deferrable write alone commits after DEFER_MS; hurry() starts it at once', async () => {
+    const { env, queue, counts, put, get } = fixture();
+    await queue.enqueue(put('a', '1'), false, 1, true);
+    assert.equal(get('a'), '1');
+    const second = queue.enqueue(put('b', '1'), false, 1, true);
+    queue.hurry();
+    await new Promise((r) => setImmediate(r));
+    assert.equal(get('b'), '1', 'hurried: committed on the next check phase');
+    await second;
+    assert.equal(counts.sync, 2);
+    assert.ok(DEFER_MS >= 1);
+    await env.close();
+  });
+
+  test('a heavy group goes off-thread and the light group behind it follows in order', async () => {
+    const { env, queue, counts, put, get } = fixture();
+    const heavy = queue.enqueue(put('k', 'heavy'), true, SYNC_MAX_WEIGHT + 1);
+    await new Promise((r) => setImmediate(r));
+    const light = queue.enqueue(put('k', 'light'), true, 1);
+    await Promise.all([heavy, light]);
+    assert.deepEqual(counts, { sync: 0, async: 2 });
+    assert.equal(get('k'), 'light');
+    await queue.idle();
+    await env.close();
+  });
+
+  test('idle() waits for deferred and in-flight groups', async () => {
+    const { env, queue, put, get } = fixture();
+    void queue.enqueue(put('d', '1'), false, 1, true);
+    void queue.enqueue(put('h', '1'), true, SYNC_MAX_WEIGHT + 1);
+    await queue.idle();
+    assert.equal(get('d'), '1');
+    assert.equal(get('h'), '1');
+    await env.close();
+  });
+});
