@@ -156,6 +156,57 @@ export class TestCluster {
     n.proc = proc;
   }
 
+  /**
+   * Start a new node that joins the running cluster with only DKV_JOIN (pointing at `via`'s
+   * gRPC port): no DKV_CLUSTER, no cluster id; its peers reach it directly on its own port.
+   */
+  async addJoiner(id: string, via: TestNode, env: Record<string, string> = {}): Promise<TestNode> {
+    const n: TestNode = {
+      id,
+      rpcPort: await freePort(),
+      restPort: await freePort(),
+      dbPath: join(this.dir, id),
+      env: {},
+      proc: null,
+      output: [],
+    };
+    // The founders' timing, without their membership or cluster id.
+    const { DKV_CLUSTER: _c, DKV_CLUSTER_ID: _i, DKV_NODE_ID: _n, ...shared } = this.nodes[0]!.env;
+    n.env = {
+      ...shared,
+      DKV_NODE_ID: id,
+      DKV_JOIN: `127.0.0.1:${via.rpcPort}`,
+      DKV_RPC_PORT: String(n.rpcPort),
+      DKV_REST_PORT: String(n.restPort),
+      DKV_DB_PATH: n.dbPath,
+      ...env,
+    };
+    this.nodes.push(n);
+    this.spawn(n);
+    return n;
+  }
+
+  /** Wait for a node's process to exit on its own (e.g. after the Shutdown RPC); its exit code. */
+  async exited(n: TestNode, timeoutMs = 15000): Promise<number | null> {
+    const p = n.proc;
+    if (!p) throw new Error(`node ${n.id} is not running`);
+    const code =
+      p.exitCode !== null
+        ? p.exitCode
+        : await new Promise<number | null>((res, rej) => {
+            const timer = setTimeout(
+              () => rej(new Error(`node ${n.id} did not exit within ${timeoutMs} ms\n${this.describe()}`)),
+              timeoutMs,
+            );
+            p.once('exit', (c) => {
+              clearTimeout(timer);
+              res(c);
+            });
+          });
+    n.proc = null;
+    return code;
+  }
+
   node(id: string): TestNode {
     const n = this.nodes.find((x) => x.id === id);
     if (!n) throw new Error(`no node ${id}`);
