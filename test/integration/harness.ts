@@ -161,6 +161,17 @@ export class TestCluster {
    * gRPC port): no DKV_CLUSTER, no cluster id; its peers reach it directly on its own port.
    */
   async addJoiner(id: string, via: TestNode, env: Record<string, string> = {}): Promise<TestNode> {
+    const n = await this.addJoinerLater(id, via, env);
+    this.spawn(n);
+    return n;
+  }
+
+  /** Prepare a joining node (as addJoiner) without starting it: call spawn(n) when ready. */
+  async addJoinerLater(
+    id: string,
+    via: TestNode = this.nodes[0]!,
+    env: Record<string, string> = {},
+  ): Promise<TestNode> {
     const n: TestNode = {
       id,
       rpcPort: await freePort(),
@@ -182,7 +193,6 @@ export class TestCluster {
       ...env,
     };
     this.nodes.push(n);
-    this.spawn(n);
     return n;
   }
 

@@ -130,6 +130,18 @@ describe('membership changes keep the data', () => {
 
     const unknownTarget = await c.rest(a, 'POST', '/v0/cluster/leader', { targetId: 'nobody' });
     assert.equal(unknownTarget.status, 404);
+
+    // A node cut off from the others knows no leader: 503 with the reason, within the deadline.
+    const leader = await c.waitForLeader();
+    const loner = c.nodes.find((n) => n !== leader)!;
+    c.isolate(loner.id);
+    await c.until('the isolated node loses its leader', async () => (await c.status(loner))?.leaderId === '');
+    const cut = await c.rest(loner, 'GET', '/v0/cluster/members');
+    assert.equal(cut.status, 503);
+    assert.equal(cut.body.code, 14);
+    assert.match(String(cut.body.message), /no leader/);
+    c.isolate(loner.id, false);
+    await c.waitForLeader();
   });
 
   test('every acknowledged write survives adding two nodes, removing one and restarting another', async () => {
@@ -213,5 +225,28 @@ describe('a node joining after log compaction', () => {
     await untilServes(c, d, 's0', 'value-0');
     assert.match(d.output.join(''), /installed a snapshot from the leader/);
     await c.until('d promoted', async () => isVoter(await c.status(d), 'd'));
+
+    // A member added with learner: true (then started with DKV_JOIN, whose add is then a no-op)
+    // catches up but is never promoted, whoever leads.
+    const e = await c.addJoinerLater('e');
+    const added = await c.rest(a, 'POST', '/v0/cluster/members', {
+      id: 'e',
+      address: `127.0.0.1:${e.rpcPort}`,
+      learner: true,
+    });
+    assert.equal(added.status, 200, JSON.stringify(added.body));
+    assert.equal((added.body.member as Member).learner, true);
+    c.spawn(e);
+    await untilServes(c, e, 's59', 'value-59');
+    assert.equal((await c.status(e))?.role, 'LEARNER');
+    const leader = await c.waitForLeader([a, c.node('b'), c.node('c'), d]);
+    const other = [a, c.node('b'), c.node('c'), d].find((n) => n !== leader)!;
+    const moved = await c.rest(leader, 'POST', '/v0/cluster/leader', { targetId: other.id });
+    assert.equal(moved.status, 200, JSON.stringify(moved.body));
+    await sleep(1500);
+    const st = await c.status(other);
+    assert.equal(st?.role, 'LEADER');
+    assert.ok(!isVoter(st, 'e'), 'e stays a learner under the new leader too');
+    assert.equal((await c.rest(e, 'GET', '/v0/cluster/members')).body.leaderId, other.id);
   });
 });
