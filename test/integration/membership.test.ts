@@ -249,4 +249,35 @@ describe('a node joining after log compaction', () => {
     assert.ok(!isVoter(st, 'e'), 'e stays a learner under the new leader too');
     assert.equal((await c.rest(e, 'GET', '/v0/cluster/members')).body.leaderId, other.id);
   });
+
+  test('a node that never sees its removal committed learns it by asking, and goes quiet', async () => {
+    const founders = [c.node('a'), c.node('b'), c.node('c')];
+    const voters = [...founders, c.node('d')];
+    let leader = await c.waitForLeader(voters);
+    if (!founders.includes(leader)) {
+      assert.equal((await c.rest(leader, 'POST', '/v0/cluster/leader', { targetId: 'a' })).status, 200);
+      leader = await c.waitForLeader(voters);
+    }
+    const victim = founders.find((n) => n !== leader)!;
+    // The leader's link to the victim goes down: the victim hears nothing more from it (not its
+    // removal either), while it can still reach the others and ask them.
+    const link = c.proxies.get(`${leader.id}>${victim.id}`)!;
+    link.setCut(true);
+    const removal = await c.rest(leader, 'DELETE', `/v0/cluster/members/${victim.id}`);
+    assert.equal(removal.status, 200, JSON.stringify(removal.body));
+    assert.ok(memberIds(await c.status(victim)).includes(victim.id), 'the victim has not seen its removal');
+    await c.until(
+      `${victim.id} learns it was removed`,
+      async () => !memberIds(await c.status(victim)).includes(victim.id),
+      20000,
+    );
+    assert.match(victim.output.join(''), /the leader no longer lists this node as a member/);
+    link.setCut(false);
+    const rest = voters.filter((n) => n !== victim);
+    const terms = async () => Promise.all(rest.map(async (n) => String((await c.status(n))?.term)));
+    const before = await terms();
+    await sleep(2000);
+    assert.deepEqual(await terms(), before, 'the removed node must not raise the others terms');
+    assert.equal((await c.put(leader, 'still', 'writable')).status, 200);
+  });
 });
