@@ -54,7 +54,8 @@ export class ConfigError extends Error {
   }
 }
 
-const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+// The proto's rule for member ids (MemberAddRequest.id), so a member added at run time can start.
+const NODE_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$/;
 
 function port(name: string) {
@@ -108,7 +109,7 @@ function deriveClusterId(members: ClusterMember[]): string {
 const schema = z.object({
   DKV_NODE_ID: z
     .string({ error: 'is required (this node id, e.g. a)' })
-    .regex(NODE_ID, 'must be letters, digits, _ . - (at most 63)'),
+    .regex(NODE_ID, 'must be 1 to 64 letters, digits, _ . -'),
   DKV_CLUSTER: z.string().optional(),
   DKV_JOIN: z
     .string()
