@@ -313,7 +313,8 @@ export class Membership {
   maybePromote(deadlineMs: number): void {
     if (this.promoting) return;
     const raw = this.host.raw();
-    if (!raw.isLeader()) return;
+    // Cheap checks first: this runs on every tick.
+    if (!raw.isLeader() || raw.raft.learners.size === 0) return;
     const st = raw.status();
     const records = this.host.records();
     for (const id of st.confState.learners) {
