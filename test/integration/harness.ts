@@ -254,6 +254,13 @@ export class TestCluster {
       method,
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
       signal: AbortSignal.timeout(timeoutMs),
+    }).catch((e: Error) => {
+      // Say which node, and whether its process is still there, with its last output.
+      const state = n.proc ? `pid ${n.proc.pid}, exit code ${n.proc.exitCode}` : 'not running';
+      throw new Error(
+        `${method} ${path} on node ${n.id} (${state}) failed: ${e.message} ${String(e.cause ?? '')}\n` +
+          n.output.join('').slice(-2000),
+      );
     });
     const text = await res.text();
     let parsed: Record<string, unknown>;

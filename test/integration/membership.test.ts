@@ -7,6 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import { ClusterServiceClient } from '../../src/gen/dkv/v0/cluster.js';
+import { unary } from '../api/servers.js';
 import { b64, type TestCluster as Cluster, sleep, TestCluster, type TestNode } from './harness.js';
 
 type Member = { id: string; address: string; learner: boolean };
@@ -89,13 +92,21 @@ describe('membership at run time (acceptance scenario)', () => {
     assert.deepEqual(await terms(), before, 'a removed node must not raise the others terms');
     assert.equal((await c.waitForLeader(rest3)).id, leader.id);
 
-    // Shut every node down with the Shutdown RPC: each answers, then exits 0.
-    for (const n of [a, b, nodeC, d]) {
+    // Shut every node down with the Shutdown RPC (REST, and gRPC for the last): each answers,
+    // then exits 0.
+    for (const n of [a, b, nodeC]) {
       const r = await c.rest(n, 'POST', '/v0/cluster/shutdown', {});
       assert.equal(r.status, 200, `${n.id}: ${JSON.stringify(r.body)}`);
       assert.deepEqual(r.body, { nodeId: n.id });
       assert.equal(await c.exited(n), 0, `${n.id} exits 0`);
     }
+    const client = new ClusterServiceClient(`127.0.0.1:${d.rpcPort}`, grpc.credentials.createInsecure());
+    try {
+      assert.deepEqual(await unary(client.shutdown.bind(client), {}), { nodeId: 'd' });
+    } finally {
+      client.close();
+    }
+    assert.equal(await c.exited(d), 0, 'd exits 0');
   });
 });
 
