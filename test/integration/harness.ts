@@ -299,6 +299,19 @@ export class TestCluster {
     }
   }
 
+  /**
+   * Wait until every running node answers its status (all servers up): on a loaded machine a
+   * leader may be elected by a majority before the last node listens.
+   */
+  async waitForAllUp(timeoutMs = 30000): Promise<void> {
+    await this.until(
+      'every node to answer',
+      async () =>
+        (await Promise.all(this.nodes.filter((n) => n.proc).map((n) => this.status(n)))).every(Boolean),
+      timeoutMs,
+    );
+  }
+
   /** Wait until the running nodes among `among` agree on one leader; returns it. */
   async waitForLeader(among: TestNode[] = this.nodes, timeoutMs = 20000): Promise<TestNode> {
     const deadline = Date.now() + timeoutMs;
