@@ -11,8 +11,16 @@ export interface ClusterMember {
 /** A node's whole configuration, validated once at start-up. */
 export interface Config {
   nodeId: string;
+  /** The founding members (DKV_CLUSTER); empty for a node that joins a running cluster (DKV_JOIN). */
   cluster: ClusterMember[];
-  /** Identifies this cluster on the wire: peers from another cluster are refused. */
+  /** host:port of a running member to ask for admission (DKV_JOIN), or null to found or restart. */
+  join: string | null;
+  /** host:port at which the other members reach this node's gRPC endpoint. */
+  advertiseAddress: string;
+  /**
+   * Identifies this cluster on the wire: peers from another cluster are refused. A joining node
+   * takes the cluster's id from its MemberAdd answer instead (and keeps it in its store).
+   */
   clusterId: string;
   rpcPort: number;
   restPort: number;
@@ -46,7 +54,8 @@ export class ConfigError extends Error {
   }
 }
 
-const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+// The proto's rule for member ids (MemberAddRequest.id), so a member added at run time can start.
+const NODE_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$/;
 
 function port(name: string) {
@@ -100,8 +109,16 @@ function deriveClusterId(members: ClusterMember[]): string {
 const schema = z.object({
   DKV_NODE_ID: z
     .string({ error: 'is required (this node id, e.g. a)' })
-    .regex(NODE_ID, 'must be letters, digits, _ . - (at most 63)'),
-  DKV_CLUSTER: z.string({ error: 'is required (e.g. a@127.0.0.1:7070,b@127.0.0.1:8080,c@127.0.0.1:9090)' }),
+    .regex(NODE_ID, 'must be 1 to 64 letters, digits, _ . -'),
+  DKV_CLUSTER: z.string().optional(),
+  DKV_JOIN: z
+    .string()
+    .regex(HOST_PORT, 'must be host:port of a running member (e.g. 127.0.0.1:7070)')
+    .optional(),
+  DKV_ADVERTISE_ADDRESS: z
+    .string()
+    .regex(HOST_PORT, 'must be host:port at which the other members reach this node')
+    .optional(),
   DKV_CLUSTER_ID: z
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 of letters, digits, _ . -')
@@ -148,16 +165,34 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(variable, issue.message);
   }
   const e = parsed.data;
-  const cluster = parseCluster(e.DKV_CLUSTER);
+  const join = e.DKV_JOIN ?? null;
+  if (join === null && e.DKV_CLUSTER === undefined) {
+    throw new ConfigError(
+      'DKV_CLUSTER',
+      'is required (e.g. a@127.0.0.1:7070,b@127.0.0.1:8080,c@127.0.0.1:9090), unless DKV_JOIN names a running member',
+    );
+  }
+  // A joining node founds nothing: DKV_CLUSTER, if also set, is not used.
+  const cluster = join === null ? parseCluster(e.DKV_CLUSTER ?? '') : [];
   const self = cluster.find((m) => m.id === e.DKV_NODE_ID);
-  if (!self) {
+  if (join === null && !self) {
     throw new ConfigError(
       'DKV_NODE_ID',
       `"${e.DKV_NODE_ID}" is not a member of DKV_CLUSTER (${cluster.map((m) => m.id).join(', ')})`,
     );
   }
-  const ownPort = Number(self.address.slice(self.address.lastIndexOf(':') + 1));
+  if (join !== null && e.DKV_RPC_PORT === undefined) {
+    throw new ConfigError('DKV_RPC_PORT', 'is required with DKV_JOIN (the port of this node gRPC endpoint)');
+  }
+  const ownPort = self ? Number(self.address.slice(self.address.lastIndexOf(':') + 1)) : 0;
   const rpcPort = e.DKV_RPC_PORT ?? ownPort;
+  // Other members must reach us: a wildcard bind host is no address, so loopback stands in for it.
+  const advertiseHost =
+    e.DKV_BIND_HOST === '0.0.0.0' || e.DKV_BIND_HOST === '::'
+      ? '127.0.0.1'
+      : e.DKV_BIND_HOST.includes(':')
+        ? `[${e.DKV_BIND_HOST}]`
+        : e.DKV_BIND_HOST;
   const restPort = e.DKV_REST_PORT ?? rpcPort + 1;
   if (restPort === rpcPort)
     throw new ConfigError('DKV_REST_PORT', `must differ from DKV_RPC_PORT (${rpcPort})`);
@@ -170,7 +205,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   return {
     nodeId: e.DKV_NODE_ID,
     cluster,
-    clusterId: e.DKV_CLUSTER_ID ?? deriveClusterId(cluster),
+    join,
+    advertiseAddress: e.DKV_ADVERTISE_ADDRESS ?? self?.address ?? `${advertiseHost}:${rpcPort}`,
+    clusterId: e.DKV_CLUSTER_ID ?? (cluster.length > 0 ? deriveClusterId(cluster) : ''),
     rpcPort,
     restPort,
     bindHost: e.DKV_BIND_HOST,

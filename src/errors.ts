@@ -42,3 +42,4 @@ export const invalidArgument = (message: string) => new DkvError(ErrorCode.Inval
 export const notFound = (message: string) => new DkvError(ErrorCode.NotFound, message);
 export const unavailable = (message: string) => new DkvError(ErrorCode.Unavailable, message);
 export const deadlineExceeded = (message: string) => new DkvError(ErrorCode.DeadlineExceeded, message);
+export const failedPrecondition = (message: string) => new DkvError(ErrorCode.FailedPrecondition, message);

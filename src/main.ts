@@ -10,6 +10,8 @@ import { pino } from 'pino';
 import { addKvServices } from './api/grpc-services.js';
 import { createRestHandler } from './api/rest.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
+import { ClusterClient } from './node/cluster-client.js';
+import { joinCluster } from './node/join.js';
 import { RaftNode } from './node/raft-node.js';
 import { openNodeStore } from './storage/open-store.js';
 import { createPeerTransport, PEER_SERVER_OPTIONS } from './transport/index.js';
@@ -50,13 +52,50 @@ async function main(): Promise<void> {
 
   mkdirSync(config.dbPath, { recursive: true });
   const store = openNodeStore(config.dbPath);
+  // The cluster id on the wire: a node that joined keeps the one the cluster gave it.
+  let clusterId = store.clusterId() ?? config.clusterId;
+  let joinPeers: { id: string; address: string }[] = [];
+  if (config.join !== null) {
+    if (store.log.lastIndex() > 0) {
+      log.info(
+        { db: config.dbPath },
+        'DKV_JOIN: the store already holds this node state; restarting from it',
+      );
+    } else {
+      // Fresh (or joined but never reached by the leader): ask to be added; the same id and
+      // address again is a no-op, and its answer tells us the cluster id and whom to reach.
+      const client = new ClusterClient();
+      log.info({ via: config.join, address: config.advertiseAddress }, 'joining a running cluster');
+      try {
+        const joined = await joinCluster({
+          joinAddress: config.join,
+          nodeId: config.nodeId,
+          advertiseAddress: config.advertiseAddress,
+          attemptTimeoutMs: config.requestTimeoutMs,
+          client,
+          log,
+        });
+        clusterId = joined.clusterId;
+        joinPeers = joined.members.map((m) => ({ id: m.id, address: m.address }));
+        await store.setClusterId(clusterId);
+      } catch (e) {
+        console.error(
+          `dkv: cannot join the cluster through ${config.join} (DKV_JOIN): ${(e as Error).message}`,
+        );
+        process.exit(1);
+      } finally {
+        client.close();
+      }
+    }
+  }
   let node: RaftNode | null = null;
+  let requestShutdown: (why: string) => void = () => {};
   const limits = { maxKeyBytes: config.maxKeyBytes, maxValueBytes: config.maxValueBytes };
   const apiLog = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: object) =>
     log[level](fields ?? {}, msg);
   const transport = createPeerTransport({
     nodeId: config.nodeId,
-    clusterId: config.clusterId,
+    clusterId,
     chunkBytes: config.snapshotChunkBytes,
     handlers: {
       onMessages: (msgs) => node?.receive(msgs),
@@ -70,6 +109,9 @@ async function main(): Promise<void> {
     store,
     transport,
     founders: config.cluster,
+    joinPeers,
+    clusterId,
+    onShutdown: () => requestShutdown('Shutdown RPC'),
     tickMs: config.tickMs,
     electionTicks: config.electionTicks,
     heartbeatTicks: config.heartbeatTicks,
@@ -109,7 +151,7 @@ async function main(): Promise<void> {
       rpc: rpcAddress,
       rest: `${config.bindHost}:${config.restPort}`,
       db: config.dbPath,
-      cluster: config.clusterId,
+      cluster: clusterId,
     },
     'dkv node started',
   );
@@ -142,6 +184,7 @@ async function main(): Promise<void> {
     log.info('stopped');
     process.exit(0);
   };
+  requestShutdown = (why) => void shutdown(why);
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }

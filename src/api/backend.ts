@@ -40,6 +40,31 @@ export interface NodeStatus {
   appliedIndex: number;
   lastIndex: number;
   members: MemberStatus[];
+  /** True once this node knows it was removed from the cluster (it then stays passive). */
+  removed: boolean;
+}
+
+/** The committed configuration as the leader reports it (ClusterService.MemberList). */
+export interface MemberListResult {
+  leaderId: string;
+  members: MemberStatus[];
+}
+
+/** The outcome of adding a member (ClusterService.MemberAdd). */
+export interface MemberAddResult {
+  member: MemberStatus;
+  members: MemberStatus[];
+  /** The cluster id the peer transport checks; a joining node must use it. */
+  clusterId: string;
+}
+
+/** The gRPC metadata key a node sets when it forwards a membership call to the leader. */
+export const FORWARDED_METADATA_KEY = 'dkv-forwarded';
+
+/** How a membership call reached this node. */
+export interface CallOptions {
+  /** Already forwarded by another node: answer here or fail, never forward again (no loops). */
+  forwarded?: boolean;
 }
 
 /**
@@ -80,4 +105,28 @@ export interface KvBackend {
     deadlineMs: number,
   ): Promise<{ swapped: boolean; revision: number; current: Buffer | null }>;
   status(): NodeStatus;
+
+  /** The committed members with the leader's view of their progress; followers ask the leader. */
+  memberList(deadlineMs: number, opts?: CallOptions): Promise<MemberListResult>;
+  /**
+   * Add a member as a learner (kept a learner if `learner`, else promoted once caught up);
+   * the same id and address again succeeds without change. Followers forward to the leader.
+   */
+  memberAdd(
+    id: string,
+    address: string,
+    learner: boolean,
+    deadlineMs: number,
+    opts?: CallOptions,
+  ): Promise<MemberAddResult>;
+  /** Remove a member (the leader hands leadership over first if it is the one removed). */
+  memberRemove(id: string, deadlineMs: number, opts?: CallOptions): Promise<{ members: MemberStatus[] }>;
+  /** Hand leadership to `targetId` ('' for the most up-to-date other voter); resolves with the new leader. */
+  transferLeadership(
+    targetId: string,
+    deadlineMs: number,
+    opts?: CallOptions,
+  ): Promise<{ leaderId: string; term: number }>;
+  /** Stop this node gracefully, as SIGTERM does, once the reply has been sent. */
+  shutdown(): Promise<{ nodeId: string }>;
 }

@@ -3,10 +3,10 @@
  * service definitions, served by the protocol-neutral KvService. Each call's
  * deadline (the client's, or the default timeout) bounds the backend call.
  */
-import { status as GrpcStatus, type handleUnaryCall, type Server, type ServerUnaryCall } from '@grpc/grpc-js';
+import type { handleUnaryCall, Server, ServerUnaryCall } from '@grpc/grpc-js';
 import { type ClusterServiceServer, ClusterServiceService } from '../gen/dkv/v0/cluster.js';
 import { type KVStoreServer, KVStoreService } from '../gen/dkv/v0/kvstore.js';
-import type { KvBackend } from './backend.js';
+import { type CallOptions, FORWARDED_METADATA_KEY, type KvBackend } from './backend.js';
 import { grpcCallDeadlineMs } from './deadline.js';
 import { createKvService } from './kv-service.js';
 import { type ApiLog, defaultApiLog } from './log.js';
@@ -23,11 +23,10 @@ export interface GrpcServiceOptions {
   limits?: SizeLimits;
 }
 
-/** A handler that answers UNIMPLEMENTED naming the method. */
-const notYet =
-  (method: string): handleUnaryCall<unknown, never> =>
-  (_call, callback) =>
-    callback({ code: GrpcStatus.UNIMPLEMENTED, details: `${method} is not implemented yet` });
+/** Whether another node forwarded this call (it must then be answered here, not forwarded again). */
+function callOptions(call: ServerUnaryCall<unknown, unknown>): CallOptions {
+  return { forwarded: call.metadata.get(FORWARDED_METADATA_KEY).length > 0 };
+}
 
 /** Register KVStore and ClusterService on a gRPC server, backed by `backend`. */
 export function addKvServices(server: Server, backend: KvBackend, opts: GrpcServiceOptions): void {
@@ -36,10 +35,12 @@ export function addKvServices(server: Server, backend: KvBackend, opts: GrpcServ
 
   /** A unary handler that runs `operation` with the call's deadline and maps any failure to a status. */
   const unary =
-    <Req, Res>(operation: (request: Req, deadlineMs: number) => Promise<Res>): handleUnaryCall<Req, Res> =>
+    <Req, Res>(
+      operation: (request: Req, deadlineMs: number, callOpts: CallOptions) => Promise<Res>,
+    ): handleUnaryCall<Req, Res> =>
     (call: ServerUnaryCall<Req, Res>, callback) => {
       const deadlineMs = grpcCallDeadlineMs(call.getDeadline(), opts.requestTimeoutMs);
-      operation(call.request, deadlineMs).then(
+      operation(call.request, deadlineMs, callOptions(call)).then(
         (response) => callback(null, response),
         (error: unknown) => callback(toGrpcError(error, log)),
       );
@@ -55,12 +56,16 @@ export function addKvServices(server: Server, backend: KvBackend, opts: GrpcServ
   const cluster: ClusterServiceServer = {
     // Status is served locally and synchronously; async only so a throw becomes a status.
     status: unary(async () => service.status()),
-    // Membership changes and shutdown land with issue 5's node work; until then they say so.
-    memberList: notYet('MemberList'),
-    memberAdd: notYet('MemberAdd'),
-    memberRemove: notYet('MemberRemove'),
-    transferLeadership: notYet('TransferLeadership'),
-    shutdown: notYet('Shutdown'),
+    memberList: unary((_request, deadlineMs, callOpts) => service.memberList(deadlineMs, callOpts)),
+    memberAdd: unary((request, deadlineMs, callOpts) => service.memberAdd(request, deadlineMs, callOpts)),
+    memberRemove: unary((request, deadlineMs, callOpts) =>
+      service.memberRemove(request, deadlineMs, callOpts),
+    ),
+    transferLeadership: unary((request, deadlineMs, callOpts) =>
+      service.transferLeadership(request, deadlineMs, callOpts),
+    ),
+    // The node shuts down only after this reply is on its way (the backend defers it).
+    shutdown: unary(() => service.shutdown()),
   };
   server.addService(KVStoreService, kvStore);
   server.addService(ClusterServiceService, cluster);

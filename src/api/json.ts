@@ -9,7 +9,17 @@
  * see test/proto/contract.test.ts).
  */
 import { invalidArgument } from '../errors.js';
-import type { Member, StatusResponse } from '../gen/dkv/v0/cluster.js';
+import type {
+  Member,
+  MemberAddRequest,
+  MemberAddResponse,
+  MemberListResponse,
+  MemberRemoveResponse,
+  ShutdownResponse,
+  StatusResponse,
+  TransferLeadershipRequest,
+  TransferLeadershipResponse,
+} from '../gen/dkv/v0/cluster.js';
 import { roleToJSON } from '../gen/dkv/v0/cluster.js';
 import type {
   CompareAndSwapRequest,
@@ -30,11 +40,11 @@ interface FieldSpec {
   /** The lowerCamelCase JSON name, which protojson uses in its messages. */
   jsonName: string;
   protoName: string;
-  kind: 'bytes' | 'bool';
+  kind: 'bytes' | 'bool' | 'string';
 }
 
 /** A field's value once decoded. */
-type FieldValue = Buffer | boolean;
+type FieldValue = Buffer | boolean | string;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
@@ -112,11 +122,15 @@ function decodeFields(body: Buffer, fields: readonly FieldSpec[]): Map<FieldSpec
     const raw = object[name];
     // protojson treats null as "not set" for every field of ours.
     if (raw === null) {
-      decoded.set(field, field.kind === 'bool' ? false : Buffer.alloc(0));
+      decoded.set(field, field.kind === 'bool' ? false : field.kind === 'string' ? '' : Buffer.alloc(0));
       continue;
     }
     const fieldValue = field.kind === 'bytes' ? (typeof raw === 'string' ? decodeBase64(raw) : null) : raw;
-    if (fieldValue === null || (field.kind === 'bool' && typeof fieldValue !== 'boolean')) {
+    if (
+      fieldValue === null ||
+      (field.kind === 'bool' && typeof fieldValue !== 'boolean') ||
+      (field.kind === 'string' && typeof fieldValue !== 'string')
+    ) {
       const member = lastMember(text, name);
       throw invalidArgument(
         `${PROTO}${at(text, member.valuePos)}invalid value for ${field.kind} field ${field.jsonName}: ${member.valueRaw}`,
@@ -131,7 +145,13 @@ const KEY: FieldSpec = { jsonName: 'key', protoName: 'key', kind: 'bytes' };
 const VALUE: FieldSpec = { jsonName: 'value', protoName: 'value', kind: 'bytes' };
 const EXPECTED_VALUE: FieldSpec = { jsonName: 'expectedValue', protoName: 'expected_value', kind: 'bytes' };
 const EXPECTED_ABSENT: FieldSpec = { jsonName: 'expectedAbsent', protoName: 'expected_absent', kind: 'bool' };
+const ID: FieldSpec = { jsonName: 'id', protoName: 'id', kind: 'string' };
+const ADDRESS: FieldSpec = { jsonName: 'address', protoName: 'address', kind: 'string' };
+const LEARNER: FieldSpec = { jsonName: 'learner', protoName: 'learner', kind: 'bool' };
+const TARGET_ID: FieldSpec = { jsonName: 'targetId', protoName: 'target_id', kind: 'string' };
 const PUT_FIELDS = [KEY, VALUE] as const;
+const MEMBER_ADD_FIELDS = [ID, ADDRESS, LEARNER] as const;
+const TRANSFER_FIELDS = [TARGET_ID] as const;
 const CAS_FIELDS = [KEY, EXPECTED_VALUE, EXPECTED_ABSENT, VALUE] as const;
 
 const EMPTY = Buffer.alloc(0);
@@ -151,6 +171,28 @@ export function decodeCompareAndSwapRequest(body: Buffer): CompareAndSwapRequest
     expectedAbsent: (fields.get(EXPECTED_ABSENT) as boolean) ?? false,
     value: (fields.get(VALUE) as Buffer) ?? EMPTY,
   };
+}
+
+/** A MemberAddRequest from a REST body (`{"id","address","learner"}`). */
+export function decodeMemberAddRequest(body: Buffer): MemberAddRequest {
+  const fields = decodeFields(body, MEMBER_ADD_FIELDS);
+  return {
+    id: (fields.get(ID) as string) ?? '',
+    address: (fields.get(ADDRESS) as string) ?? '',
+    learner: (fields.get(LEARNER) as boolean) ?? false,
+  };
+}
+
+/** A TransferLeadershipRequest from a REST body (`{"targetId"}`). */
+export function decodeTransferLeadershipRequest(body: Buffer): TransferLeadershipRequest {
+  const fields = decodeFields(body, TRANSFER_FIELDS);
+  return { targetId: (fields.get(TARGET_ID) as string) ?? '' };
+}
+
+/** Check a body that maps to a message without fields (ShutdownRequest): any JSON object, or nothing. */
+export function decodeEmptyRequest(body: Buffer): Record<string, never> {
+  decodeFields(body, []);
+  return {};
 }
 
 // Responses are written by hand, in field-number order like protojson:
@@ -199,6 +241,37 @@ export function encodeStatusResponse(m: StatusResponse): string {
     `"leaderId":${JSON.stringify(m.leaderId)},"commitIndex":"${m.commitIndex}","appliedIndex":"${m.appliedIndex}",` +
     `"lastIndex":"${m.lastIndex}","members":[${m.members.map(encodeMember).join(',')}]}`
   );
+}
+
+/** The members as a JSON array. */
+function encodeMembers(members: Member[]): string {
+  return `[${members.map(encodeMember).join(',')}]`;
+}
+
+/** MemberListResponse as grpc-gateway JSON. */
+export function encodeMemberListResponse(m: MemberListResponse): string {
+  return `{"leaderId":${JSON.stringify(m.leaderId)},"members":${encodeMembers(m.members)}}`;
+}
+
+/** MemberAddResponse as grpc-gateway JSON (an unset `member` is null, as EmitUnpopulated writes it). */
+export function encodeMemberAddResponse(m: MemberAddResponse): string {
+  const member = m.member === undefined ? 'null' : encodeMember(m.member);
+  return `{"member":${member},"members":${encodeMembers(m.members)},"clusterId":${JSON.stringify(m.clusterId)}}`;
+}
+
+/** MemberRemoveResponse as grpc-gateway JSON. */
+export function encodeMemberRemoveResponse(m: MemberRemoveResponse): string {
+  return `{"members":${encodeMembers(m.members)}}`;
+}
+
+/** TransferLeadershipResponse as grpc-gateway JSON. */
+export function encodeTransferLeadershipResponse(m: TransferLeadershipResponse): string {
+  return `{"leaderId":${JSON.stringify(m.leaderId)},"term":"${m.term}"}`;
+}
+
+/** ShutdownResponse as grpc-gateway JSON. */
+export function encodeShutdownResponse(m: ShutdownResponse): string {
+  return `{"nodeId":${JSON.stringify(m.nodeId)}}`;
 }
 
 /** google.rpc.Status as grpc-gateway's error handler writes it. */

@@ -5,7 +5,19 @@
  * cannot drift apart.
  */
 import { notFound } from '../errors.js';
-import { type Member, Role as ProtoRole, type StatusResponse } from '../gen/dkv/v0/cluster.js';
+import {
+  type Member,
+  type MemberAddRequest,
+  type MemberAddResponse,
+  type MemberListResponse,
+  type MemberRemoveRequest,
+  type MemberRemoveResponse,
+  Role as ProtoRole,
+  type ShutdownResponse,
+  type StatusResponse,
+  type TransferLeadershipRequest,
+  type TransferLeadershipResponse,
+} from '../gen/dkv/v0/cluster.js';
 import type {
   CompareAndSwapRequest,
   CompareAndSwapResponse,
@@ -19,9 +31,10 @@ import type {
   RangeResponse,
 } from '../gen/dkv/v0/kvstore.js';
 import { Role } from '../raft/index.js';
-import type { KvBackend, NodeStatus } from './backend.js';
+import type { CallOptions, KvBackend, MemberStatus, NodeStatus } from './backend.js';
 import { encodeBase64 } from './base64.js';
 import { withDeadline } from './deadline.js';
+import { checkMemberAddress, checkMemberId } from './member-validate.js';
 import {
   casExpectation,
   checkKey,
@@ -43,6 +56,19 @@ export interface KvService {
   range(request: RangeRequest, deadlineMs: number): Promise<RangeResponse>;
   compareAndSwap(request: CompareAndSwapRequest, deadlineMs: number): Promise<CompareAndSwapResponse>;
   status(): StatusResponse;
+  memberList(deadlineMs: number, opts?: CallOptions): Promise<MemberListResponse>;
+  memberAdd(request: MemberAddRequest, deadlineMs: number, opts?: CallOptions): Promise<MemberAddResponse>;
+  memberRemove(
+    request: MemberRemoveRequest,
+    deadlineMs: number,
+    opts?: CallOptions,
+  ): Promise<MemberRemoveResponse>;
+  transferLeadership(
+    request: TransferLeadershipRequest,
+    deadlineMs: number,
+    opts?: CallOptions,
+  ): Promise<TransferLeadershipResponse>;
+  shutdown(): Promise<ShutdownResponse>;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -72,16 +98,19 @@ export function statusResponse(status: NodeStatus): StatusResponse {
     commitIndex: String(status.commitIndex),
     appliedIndex: String(status.appliedIndex),
     lastIndex: String(status.lastIndex),
-    members: status.members.map(
-      (m): Member => ({
-        id: m.id,
-        address: m.address,
-        learner: m.learner,
-        matchIndex: String(m.matchIndex),
-        nextIndex: String(m.nextIndex),
-        reachable: m.reachable,
-      }),
-    ),
+    members: status.members.map(protoMember),
+  };
+}
+
+/** A member as the proto Member; indexes become uint64 decimal strings. */
+export function protoMember(m: MemberStatus): Member {
+  return {
+    id: m.id,
+    address: m.address,
+    learner: m.learner,
+    matchIndex: String(m.matchIndex),
+    nextIndex: String(m.nextIndex),
+    reachable: m.reachable,
   };
 }
 
@@ -147,6 +176,40 @@ export function createKvService(backend: KvBackend, limits: SizeLimits = DEFAULT
 
     status() {
       return statusResponse(backend.status());
+    },
+
+    async memberList(deadlineMs, opts) {
+      const r = await withDeadline(backend.memberList(deadlineMs, opts), deadlineMs);
+      return { leaderId: r.leaderId, members: r.members.map(protoMember) };
+    },
+
+    async memberAdd(request, deadlineMs, opts) {
+      checkMemberId(request.id);
+      checkMemberAddress(request.address);
+      const r = await withDeadline(
+        backend.memberAdd(request.id, request.address, request.learner, deadlineMs, opts),
+        deadlineMs,
+      );
+      return { member: protoMember(r.member), members: r.members.map(protoMember), clusterId: r.clusterId };
+    },
+
+    async memberRemove(request, deadlineMs, opts) {
+      checkMemberId(request.id);
+      const r = await withDeadline(backend.memberRemove(request.id, deadlineMs, opts), deadlineMs);
+      return { members: r.members.map(protoMember) };
+    },
+
+    async transferLeadership(request, deadlineMs, opts) {
+      if (request.targetId !== '') checkMemberId(request.targetId, 'targetId');
+      const r = await withDeadline(
+        backend.transferLeadership(request.targetId, deadlineMs, opts),
+        deadlineMs,
+      );
+      return { leaderId: r.leaderId, term: String(r.term) };
+    },
+
+    async shutdown() {
+      return backend.shutdown();
     },
   };
 }

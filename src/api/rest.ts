@@ -17,14 +17,22 @@ import { parseGrpcTimeout } from './deadline.js';
 import { readBody } from './http-body.js';
 import {
   decodeCompareAndSwapRequest,
+  decodeEmptyRequest,
+  decodeMemberAddRequest,
   decodePutRequest,
+  decodeTransferLeadershipRequest,
   encodeCompareAndSwapResponse,
   encodeDeleteResponse,
   encodeErrorBody,
   encodeGetResponse,
+  encodeMemberAddResponse,
+  encodeMemberListResponse,
+  encodeMemberRemoveResponse,
   encodePutResponse,
   encodeRangeResponse,
+  encodeShutdownResponse,
   encodeStatusResponse,
+  encodeTransferLeadershipResponse,
 } from './json.js';
 import { createKvService, type KvService } from './kv-service.js';
 import { type ApiLog, defaultApiLog } from './log.js';
@@ -56,6 +64,9 @@ export const PUT_BODY_LIMIT_BYTES =
 /** The largest CompareAndSwap body: it carries two values (expected and new). */
 export const CAS_BODY_LIMIT_BYTES =
   base64Length(MAX_KEY_BYTES) + 2 * base64Length(MAX_VALUE_BYTES) + BODY_OVERHEAD_BYTES;
+
+/** The largest body of a cluster call (ids and addresses only). */
+const SMALL_BODY_LIMIT_BYTES = BODY_OVERHEAD_BYTES;
 
 /** The largest form body of a POST served as a GET (it holds only query parameters). */
 const FORM_BODY_LIMIT_BYTES = BODY_OVERHEAD_BYTES;
@@ -146,6 +157,29 @@ function routes(service: KvService): Route<Handler>[] {
     route('GET', '/v0/cluster/status', async (call) => {
       populateQuery(await queryValues(call), []);
       return encodeStatusResponse(service.status());
+    }),
+    route('GET', '/v0/cluster/members', async (call) => {
+      populateQuery(await queryValues(call), []);
+      return encodeMemberListResponse(await service.memberList(call.deadlineMs));
+    }),
+    route('POST', '/v0/cluster/members', async (call) => {
+      const request = decodeMemberAddRequest(await readBody(call.req, SMALL_BODY_LIMIT_BYTES, 'a MemberAdd'));
+      return encodeMemberAddResponse(await service.memberAdd(request, call.deadlineMs));
+    }),
+    route('DELETE', '/v0/cluster/members/{id}', async (call) => {
+      populateQuery(await queryValues(call), [], ['id']);
+      const id = call.params.id ?? '';
+      return encodeMemberRemoveResponse(await service.memberRemove({ id }, call.deadlineMs));
+    }),
+    route('POST', '/v0/cluster/leader', async (call) => {
+      const request = decodeTransferLeadershipRequest(
+        await readBody(call.req, SMALL_BODY_LIMIT_BYTES, 'a TransferLeadership'),
+      );
+      return encodeTransferLeadershipResponse(await service.transferLeadership(request, call.deadlineMs));
+    }),
+    route('POST', '/v0/cluster/shutdown', async (call) => {
+      decodeEmptyRequest(await readBody(call.req, SMALL_BODY_LIMIT_BYTES, 'a Shutdown'));
+      return encodeShutdownResponse(await service.shutdown());
     }),
   ];
 }

@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import {
+  type CallOptions,
   type KeyValue,
   type KvBackend,
+  type MemberAddResult,
+  type MemberListResult,
   type MemberStatus,
   type NodeStatus,
   ReadConsistency,
@@ -22,6 +25,9 @@ import {
 import { encodeRequest } from '../storage/request-codec.js';
 import type { Command, CommandResult, NodeStore } from '../storage/types.js';
 import type { PeerTransport } from '../transport/types.js';
+import { ClusterClient } from './cluster-client.js';
+import { parseMemberRecord } from './member-context.js';
+import { Membership } from './membership.js';
 import { Waiters } from './waiters.js';
 
 /** The log lines the node writes; pino's logger fits. */
@@ -39,6 +45,15 @@ export interface RaftNodeOptions {
   transport: PeerTransport;
   /** The founding members; used only the first time the node starts on an empty store. */
   founders: { id: NodeId; address: string }[];
+  /**
+   * A node that joined a running cluster and holds no membership yet: the members (from the
+   * MemberAdd answer) to reach until the log or a snapshot tells it the membership.
+   */
+  joinPeers?: { id: NodeId; address: string }[];
+  /** The cluster id the transport uses; MemberAdd hands it to joining nodes. */
+  clusterId: string;
+  /** Called (after the reply is on its way) when a client asks this node to shut down. */
+  onShutdown?: () => void;
   tickMs: number;
   electionTicks: number;
   heartbeatTicks: number;
@@ -100,15 +115,39 @@ export class RaftNode implements KvBackend {
   private appliedWaiters: { index: number; resolve: () => void; reject: (e: Error) => void }[] = [];
   private knownPeers = new Map<string, string>();
 
+  /** Membership calls: the leader's rules and forwarding to the leader. */
+  private readonly membership: Membership;
+  private readonly clusterClient = new ClusterClient();
+  /** Conditions waited on by membership calls, checked as the node makes progress. */
+  private readonly conditions = new Set<{ check: () => boolean; done: (ok: boolean) => void }>();
+  /** Once this node has seen itself in the configuration (so leaving it means removal). */
+  private wasMember = false;
+  /** The configuration the leader reported when it told us we were removed; null until then. */
+  private removedMembers: MemberStatus[] | null = null;
+  /** Ticks without a known leader: past a few election timeouts, ask whether we are still a member. */
+  private leaderlessTicks = 0;
+  private askingMembership = false;
+
   constructor(private readonly opts: RaftNodeOptions) {
     this.store = opts.store;
     this.transport = opts.transport;
     this.log = opts.log;
+    this.membership = new Membership({
+      nodeId: opts.nodeId,
+      clusterId: opts.clusterId,
+      client: this.clusterClient,
+      log: opts.log,
+      raw: () => this.raw,
+      records: () => this.store.memberAddresses(),
+      waitUntil: (check, deadlineMs) => this.waitUntil(check, deadlineMs),
+      schedulePump: () => this.schedulePump(),
+      checkServing: () => this.checkServing(),
+    });
   }
 
   /** Bootstrap the log on a fresh store, build the core from storage, connect to peers and start ticking. */
   async start(): Promise<void> {
-    if (this.store.log.lastIndex() === 0) {
+    if (this.store.log.lastIndex() === 0 && this.opts.founders.length > 0) {
       // A fresh node of the founding cluster: write the initial membership (with addresses) into the log.
       const contexts = new Map(this.opts.founders.map((f) => [f.id, encoder.encode(f.address)]));
       const boot = bootstrapLog(
@@ -132,16 +171,142 @@ export class RaftNode implements KvBackend {
       preVote: true,
       checkQuorum: true,
     });
+    for (const p of this.opts.joinPeers ?? []) {
+      if (p.id === this.opts.nodeId || p.address === '') continue;
+      this.transport.setPeer(p.id, p.address);
+      this.knownPeers.set(p.id, p.address);
+    }
     this.refreshPeers();
+    this.noteMembership();
     this.ticker = setInterval(() => this.tick(), this.opts.tickMs);
     this.ticker.unref();
     this.schedulePump();
   }
 
   private tick(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.fatal) return;
+    // A removed node stays passive: no elections, no messages to the cluster it left.
+    if (this.isRemoved()) return;
     this.raw.tick();
     this.schedulePump();
+    this.checkConditions();
+    this.membership.maybePromote(Date.now() + this.opts.tickMs * this.opts.electionTicks * 5);
+    this.watchForRemoval();
+  }
+
+  // ---- membership ---------------------------------------------------------------------------
+
+  /** Whether this node knows it was removed from the cluster. */
+  private isRemoved(): boolean {
+    return this.removedMembers !== null || (this.wasMember && !this.inConfig());
+  }
+
+  private inConfig(): boolean {
+    const r = this.raw.raft;
+    return r.voters.has(this.opts.nodeId) || r.learners.has(this.opts.nodeId);
+  }
+
+  /** Remember that we are (or were) in the configuration; log the moment we leave it. */
+  private noteMembership(): void {
+    if (this.inConfig()) {
+      this.wasMember = true;
+    } else if (this.wasMember) {
+      this.log.warn({}, 'this node was removed from the cluster: it stays passive until shut down');
+    }
+  }
+
+  /**
+   * A removed node may never see its removal committed (the leader stops replicating to it
+   * once the change applies). After a few election timeouts without a leader, ask the others
+   * (any member forwards to the leader); if the leader's configuration lacks us, we are removed.
+   */
+  private watchForRemoval(): void {
+    if (this.raw.leader() !== '' || !this.wasMember) {
+      this.leaderlessTicks = 0;
+      return;
+    }
+    this.leaderlessTicks++;
+    if (this.askingMembership || this.leaderlessTicks < 3 * this.opts.electionTicks) return;
+    this.leaderlessTicks = 0;
+    this.askingMembership = true;
+    const deadlineMs = Date.now() + this.opts.tickMs * this.opts.electionTicks;
+    const peers = [...this.knownPeers.values()];
+    void (async () => {
+      for (const address of peers) {
+        try {
+          const list = await this.clusterClient.memberList(address, deadlineMs, false);
+          if (list.leaderId !== '' && !list.members.some((m) => m.id === this.opts.nodeId)) {
+            this.removedMembers = list.members;
+            this.log.warn(
+              { leader: list.leaderId },
+              'the leader no longer lists this node as a member: it stays passive until shut down',
+            );
+          }
+          return;
+        } catch {
+          // That peer is down or knows no leader either: ask the next one.
+        }
+      }
+    })().finally(() => {
+      this.askingMembership = false;
+    });
+  }
+
+  /** Resolve true once check() holds (tested after every Ready and tick), false at deadlineMs. */
+  private waitUntil(check: () => boolean, deadlineMs: number): Promise<boolean> {
+    if (check()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const entry = {
+        check,
+        done: (ok: boolean) => {
+          clearTimeout(timer);
+          this.conditions.delete(entry);
+          resolve(ok);
+        },
+      };
+      const timer = setTimeout(() => entry.done(false), Math.max(0, deadlineMs - Date.now()));
+      this.conditions.add(entry);
+    });
+  }
+
+  private checkConditions(): void {
+    for (const c of [...this.conditions]) if (c.check()) c.done(true);
+  }
+
+  memberList(deadlineMs: number, opts?: CallOptions): Promise<MemberListResult> {
+    return this.membership.memberList(deadlineMs, opts);
+  }
+
+  memberAdd(
+    id: string,
+    address: string,
+    learner: boolean,
+    deadlineMs: number,
+    opts?: CallOptions,
+  ): Promise<MemberAddResult> {
+    return this.membership.memberAdd(id, address, learner, deadlineMs, opts);
+  }
+
+  memberRemove(id: string, deadlineMs: number, opts?: CallOptions): Promise<{ members: MemberStatus[] }> {
+    return this.membership.memberRemove(id, deadlineMs, opts);
+  }
+
+  transferLeadership(
+    targetId: string,
+    deadlineMs: number,
+    opts?: CallOptions,
+  ): Promise<{ leaderId: string; term: number }> {
+    return this.membership.transferLeadership(targetId, deadlineMs, opts);
+  }
+
+  /** Answer, then shut down as on SIGTERM (the callback main gave), once the reply has left. */
+  async shutdown(): Promise<{ nodeId: string }> {
+    this.checkServing();
+    setTimeout(() => {
+      if (this.opts.onShutdown) this.opts.onShutdown();
+      else void this.stop();
+    }, 100);
+    return { nodeId: this.opts.nodeId };
   }
 
   // ---- transport input --------------------------------------------------------------------
@@ -281,8 +446,12 @@ export class RaftNode implements KvBackend {
     }
     this.raw.persisted(rd);
     this.raw.applied(rd);
-    if (membershipChanged) this.refreshPeers();
+    if (membershipChanged || rd.snapshot) {
+      this.refreshPeers();
+      this.noteMembership();
+    }
     this.releaseAppliedWaiters();
+    this.checkConditions();
   }
 
   private sendSnapshot(m: Message): void {
@@ -329,7 +498,11 @@ export class RaftNode implements KvBackend {
   }
 
   private refreshPeers(): void {
-    const addresses = this.store.memberAddresses();
+    const addresses = new Map<string, string>();
+    for (const [id, record] of this.store.memberAddresses())
+      addresses.set(id, parseMemberRecord(record).address);
+    // A joining node knows no membership until the leader sends it: keep the peers it was given.
+    if (addresses.size === 0) return;
     for (const [id, address] of addresses) {
       if (id === this.opts.nodeId || address === '') continue;
       if (this.knownPeers.get(id) !== address) {
@@ -558,19 +731,9 @@ export class RaftNode implements KvBackend {
 
   status(): NodeStatus {
     const st = this.raw.status();
-    const addresses = this.store.memberAddresses();
-    const members: MemberStatus[] = [];
-    for (const id of [...st.confState.voters, ...st.confState.learners]) {
-      const pr = st.progress.get(id);
-      members.push({
-        id,
-        address: addresses.get(id) ?? '',
-        learner: st.confState.learners.includes(id),
-        matchIndex: pr?.match ?? 0,
-        nextIndex: pr?.next ?? 0,
-        reachable: pr ? pr.recentActive || id === st.id : false,
-      });
-    }
+    const removed = this.isRemoved();
+    // A node that learned of its removal from the leader reports the leader's configuration.
+    const members = this.removedMembers ?? this.membership.members(st);
     return {
       nodeId: st.id,
       role: st.role,
@@ -581,6 +744,7 @@ export class RaftNode implements KvBackend {
       appliedIndex: this.store.appliedIndex(),
       lastIndex: st.lastIndex,
       members,
+      removed,
     };
   }
 
@@ -606,6 +770,8 @@ export class RaftNode implements KvBackend {
     this.pendingReads = [];
     for (const w of this.appliedWaiters) w.reject(err);
     this.appliedWaiters = [];
+    for (const c of [...this.conditions]) c.done(false);
+    this.clusterClient.close();
     await this.transport.close();
   }
 }

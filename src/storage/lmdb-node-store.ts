@@ -229,6 +229,17 @@ export class LmdbNodeStore implements NodeStore {
     return this.meta.members();
   }
 
+  clusterId(): string | null {
+    this.assertOpen();
+    return this.meta.clusterId();
+  }
+
+  async setClusterId(id: string): Promise<void> {
+    this.assertOpen();
+    await this.dbs.env.childTransaction(() => this.meta.setClusterId(id));
+    await this.dbs.env.flushed;
+  }
+
   get(key: Buffer): StoredValue | null {
     this.assertOpen();
     // LMDB rejects such keys outright; none can have been stored.

@@ -19,6 +19,8 @@ export const MetaKey = {
   confState: 'confState',
   /** Member id -> gRPC address, from conf-change contexts and snapshots. */
   members: 'members',
+  /** The id of the cluster this node belongs to, as the cluster told it when it joined. */
+  clusterId: 'clusterId',
 } as const;
 
 /** The on-disk layout version this code writes and reads. */

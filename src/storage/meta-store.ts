@@ -49,6 +49,16 @@ export class MetaStore {
     return this.read(MetaKey.members, decodeMembers, txn) ?? new Map();
   }
 
+  /** The cluster id recorded when this node joined a running cluster, or null. */
+  clusterId(): string | null {
+    return this.read(MetaKey.clusterId, (raw) => Buffer.from(raw).toString('utf8'));
+  }
+
+  /** Record the cluster id (in the current write transaction). */
+  setClusterId(id: string): void {
+    this.db.putSync(MetaKey.clusterId, Buffer.from(id, 'utf8'));
+  }
+
   /** The storage format version, or null if the store has never been written. */
   format(): number | null {
     return this.read(MetaKey.format, decodeIndex);

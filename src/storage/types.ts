@@ -81,6 +81,10 @@ export interface NodeStore {
   confState(): ConfState;
   /** Member id -> gRPC address, from conf-change contexts (and bootstrap). */
   memberAddresses(): Map<string, string>;
+  /** The cluster id recorded by setClusterId (a node that joined a running cluster), or null. */
+  clusterId(): string | null;
+  /** Record the cluster id durably (resolves once flushed), so a restart keeps using it. */
+  setClusterId(id: string): Promise<void>;
   /** The committed value of a key, or null. */
   get(key: Buffer): StoredValue | null;
   /** Keys with the prefix, in byte order, strictly after startAfter, at most limit. */

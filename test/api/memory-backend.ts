@@ -4,13 +4,33 @@
  * of the write that set it), plus switches that make it fail or stall the
  * way a real node can.
  */
-import type { KeyValue, KvBackend, NodeStatus, ReadConsistency } from '../../src/api/backend.js';
-import { deadlineExceeded } from '../../src/errors.js';
+import type {
+  CallOptions,
+  KeyValue,
+  KvBackend,
+  MemberStatus,
+  NodeStatus,
+  ReadConsistency,
+} from '../../src/api/backend.js';
+import { deadlineExceeded, failedPrecondition, notFound } from '../../src/errors.js';
 import { Role } from '../../src/raft/index.js';
 
 /** One call the backend received, so tests can check what the API passed down. */
 export interface BackendCall {
-  op: 'put' | 'get' | 'delete' | 'range' | 'compareAndSwap';
+  op:
+    | 'put'
+    | 'get'
+    | 'delete'
+    | 'range'
+    | 'compareAndSwap'
+    | 'memberList'
+    | 'memberAdd'
+    | 'memberRemove'
+    | 'transferLeadership'
+    | 'shutdown';
+  /** Membership calls: the arguments and whether the call came forwarded. */
+  args?: unknown[];
+  forwarded?: boolean;
   deadlineMs: number;
   consistency?: ReadConsistency;
   limit?: number;
@@ -41,6 +61,7 @@ export class MemoryBackend implements KvBackend {
     commitIndex: 10,
     appliedIndex: 9,
     lastIndex: 11,
+    removed: false,
     members: [
       { id: 'a', address: '127.0.0.1:7070', learner: false, matchIndex: 11, nextIndex: 12, reachable: true },
       { id: 'b', address: '127.0.0.1:8080', learner: true, matchIndex: 0, nextIndex: 1, reachable: false },
@@ -126,5 +147,76 @@ export class MemoryBackend implements KvBackend {
   status(): NodeStatus {
     if (this.fault !== null) throw this.fault;
     return this.nodeStatus;
+  }
+
+  /** The cluster id MemberAdd reports. */
+  clusterId = 'dkv-memory';
+  /** How many times shutdown() was called. */
+  shutdowns = 0;
+
+  private members(): MemberStatus[] {
+    return this.nodeStatus.members;
+  }
+
+  memberList(deadlineMs: number, opts?: CallOptions) {
+    return this.run({ op: 'memberList', deadlineMs, forwarded: opts?.forwarded }, () => ({
+      leaderId: this.nodeStatus.leaderId,
+      members: this.members(),
+    }));
+  }
+
+  memberAdd(id: string, address: string, learner: boolean, deadlineMs: number, opts?: CallOptions) {
+    return this.run(
+      { op: 'memberAdd', deadlineMs, args: [id, address, learner], forwarded: opts?.forwarded },
+      () => {
+        const existing = this.members().find((m) => m.id === id);
+        if (existing && existing.address !== address) {
+          throw failedPrecondition(`member ${id} already exists with address ${existing.address}`);
+        }
+        const member = existing ?? {
+          id,
+          address,
+          learner: true,
+          matchIndex: 0,
+          nextIndex: this.nodeStatus.lastIndex + 1,
+          reachable: false,
+        };
+        if (!existing) this.nodeStatus.members = [...this.members(), member];
+        return { member, members: this.members(), clusterId: this.clusterId };
+      },
+    );
+  }
+
+  memberRemove(id: string, deadlineMs: number, opts?: CallOptions) {
+    return this.run({ op: 'memberRemove', deadlineMs, args: [id], forwarded: opts?.forwarded }, () => {
+      const member = this.members().find((m) => m.id === id);
+      if (!member) throw notFound(`${id} is not a member of the cluster`);
+      if (!member.learner && this.members().filter((m) => !m.learner).length === 1) {
+        throw failedPrecondition(`${id} is the last voter; removing it would leave no cluster`);
+      }
+      this.nodeStatus.members = this.members().filter((m) => m.id !== id);
+      return { members: this.members() };
+    });
+  }
+
+  transferLeadership(targetId: string, deadlineMs: number, opts?: CallOptions) {
+    return this.run(
+      { op: 'transferLeadership', deadlineMs, args: [targetId], forwarded: opts?.forwarded },
+      () => {
+        const target = targetId === '' ? this.members().find((m) => m.id !== this.nodeStatus.leaderId) : null;
+        const id = targetId === '' ? (target?.id ?? '') : targetId;
+        if (!this.members().some((m) => m.id === id)) throw notFound(`${id} is not a member of the cluster`);
+        this.nodeStatus.leaderId = id;
+        this.nodeStatus.term++;
+        return { leaderId: id, term: this.nodeStatus.term };
+      },
+    );
+  }
+
+  shutdown() {
+    return this.run({ op: 'shutdown', deadlineMs: Number.MAX_SAFE_INTEGER }, () => {
+      this.shutdowns++;
+      return { nodeId: this.nodeStatus.nodeId };
+    });
   }
 }

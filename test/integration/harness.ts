@@ -156,6 +156,67 @@ export class TestCluster {
     n.proc = proc;
   }
 
+  /**
+   * Start a new node that joins the running cluster with only DKV_JOIN (pointing at `via`'s
+   * gRPC port): no DKV_CLUSTER, no cluster id; its peers reach it directly on its own port.
+   */
+  async addJoiner(id: string, via: TestNode, env: Record<string, string> = {}): Promise<TestNode> {
+    const n = await this.addJoinerLater(id, via, env);
+    this.spawn(n);
+    return n;
+  }
+
+  /** Prepare a joining node (as addJoiner) without starting it: call spawn(n) when ready. */
+  async addJoinerLater(
+    id: string,
+    via: TestNode = this.nodes[0]!,
+    env: Record<string, string> = {},
+  ): Promise<TestNode> {
+    const n: TestNode = {
+      id,
+      rpcPort: await freePort(),
+      restPort: await freePort(),
+      dbPath: join(this.dir, id),
+      env: {},
+      proc: null,
+      output: [],
+    };
+    // The founders' timing, without their membership or cluster id.
+    const { DKV_CLUSTER: _c, DKV_CLUSTER_ID: _i, DKV_NODE_ID: _n, ...shared } = this.nodes[0]!.env;
+    n.env = {
+      ...shared,
+      DKV_NODE_ID: id,
+      DKV_JOIN: `127.0.0.1:${via.rpcPort}`,
+      DKV_RPC_PORT: String(n.rpcPort),
+      DKV_REST_PORT: String(n.restPort),
+      DKV_DB_PATH: n.dbPath,
+      ...env,
+    };
+    this.nodes.push(n);
+    return n;
+  }
+
+  /** Wait for a node's process to exit on its own (e.g. after the Shutdown RPC); its exit code. */
+  async exited(n: TestNode, timeoutMs = 15000): Promise<number | null> {
+    const p = n.proc;
+    if (!p) throw new Error(`node ${n.id} is not running`);
+    const code =
+      p.exitCode !== null
+        ? p.exitCode
+        : await new Promise<number | null>((res, rej) => {
+            const timer = setTimeout(
+              () => rej(new Error(`node ${n.id} did not exit within ${timeoutMs} ms\n${this.describe()}`)),
+              timeoutMs,
+            );
+            p.once('exit', (c) => {
+              clearTimeout(timer);
+              res(c);
+            });
+          });
+    n.proc = null;
+    return code;
+  }
+
   node(id: string): TestNode {
     const n = this.nodes.find((x) => x.id === id);
     if (!n) throw new Error(`no node ${id}`);
@@ -193,6 +254,13 @@ export class TestCluster {
       method,
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
       signal: AbortSignal.timeout(timeoutMs),
+    }).catch((e: Error) => {
+      // Say which node, and whether its process is still there, with its last output.
+      const state = n.proc ? `pid ${n.proc.pid}, exit code ${n.proc.exitCode}` : 'not running';
+      throw new Error(
+        `${method} ${path} on node ${n.id} (${state}) failed: ${e.message} ${String(e.cause ?? '')}\n` +
+          n.output.join('').slice(-2000),
+      );
     });
     const text = await res.text();
     let parsed: Record<string, unknown>;
@@ -229,6 +297,19 @@ export class TestCluster {
     } catch {
       return null;
     }
+  }
+
+  /**
+   * Wait until every running node answers its status (all servers up): on a loaded machine a
+   * leader may be elected by a majority before the last node listens.
+   */
+  async waitForAllUp(timeoutMs = 30000): Promise<void> {
+    await this.until(
+      'every node to answer',
+      async () =>
+        (await Promise.all(this.nodes.filter((n) => n.proc).map((n) => this.status(n)))).every(Boolean),
+      timeoutMs,
+    );
   }
 
   /** Wait until the running nodes among `among` agree on one leader; returns it. */

@@ -36,6 +36,22 @@ describe('configuration from the environment', () => {
     );
   });
 
+  test('DKV_JOIN alone: no founders, the advertised address defaults to bind host (or loopback) and port', () => {
+    const env = { DKV_NODE_ID: 'd', DKV_JOIN: 'c:7070', DKV_RPC_PORT: '7080' };
+    const c = loadConfig(env);
+    assert.deepEqual(c.cluster, []);
+    assert.equal(c.join, 'c:7070');
+    assert.equal(c.advertiseAddress, '127.0.0.1:7080');
+    assert.equal(c.restPort, 7081);
+    assert.equal(loadConfig({ ...env, DKV_BIND_HOST: '10.1.2.3' }).advertiseAddress, '10.1.2.3:7080');
+    assert.equal(loadConfig({ ...env, DKV_ADVERTISE_ADDRESS: 'dkv-4:7080' }).advertiseAddress, 'dkv-4:7080');
+    // With DKV_JOIN, DKV_CLUSTER is not used to found a cluster.
+    assert.deepEqual(loadConfig({ ...env, DKV_CLUSTER: base.DKV_CLUSTER }).cluster, []);
+    // A founder advertises its own DKV_CLUSTER address.
+    assert.equal(loadConfig(base).advertiseAddress, '127.0.0.1:7070');
+    assert.equal(loadConfig(base).join, null);
+  });
+
   const bad: [string, Record<string, string | undefined>, RegExp][] = [
     ['DKV_NODE_ID', { DKV_NODE_ID: undefined }, /DKV_NODE_ID: is required/],
     ['DKV_NODE_ID', { DKV_NODE_ID: 'z' }, /DKV_NODE_ID: "z" is not a member of DKV_CLUSTER/],
@@ -52,6 +68,10 @@ describe('configuration from the environment', () => {
       { DKV_HEARTBEAT_TICKS: '10' },
       /DKV_HEARTBEAT_TICKS: must be less than DKV_ELECTION_TICKS/,
     ],
+    ['DKV_CLUSTER', { DKV_CLUSTER: undefined }, /DKV_CLUSTER: is required .* unless DKV_JOIN/],
+    ['DKV_JOIN', { DKV_JOIN: 'nowhere' }, /DKV_JOIN: must be host:port of a running member/],
+    ['DKV_ADVERTISE_ADDRESS', { DKV_ADVERTISE_ADDRESS: 'x:y' }, /DKV_ADVERTISE_ADDRESS: must be host:port/],
+    ['DKV_RPC_PORT', { DKV_JOIN: 'h:1', DKV_RPC_PORT: undefined }, /DKV_RPC_PORT: is required with DKV_JOIN/],
   ];
   for (const [variable, env, message] of bad) {
     test(`a bad ${variable} is refused naming the variable (${JSON.stringify(env)})`, () => {

@@ -1,0 +1,57 @@
+/**
+ * Joining a running cluster (DKV_JOIN): ask any member to add this node
+ * (followers forward to the leader), retrying with backoff until the cluster
+ * answers. Retrying is safe because adding the same id with the same
+ * address again succeeds without change.
+ */
+import type { MemberAddResult } from '../api/backend.js';
+import { DkvError, ErrorCode } from '../errors.js';
+import { Backoff } from '../transport/backoff.js';
+import type { ClusterClient } from './cluster-client.js';
+
+/** What joining needs to know. */
+export interface JoinOptions {
+  /** host:port of the member to ask (DKV_JOIN). */
+  joinAddress: string;
+  nodeId: string;
+  /** host:port at which the members will reach this node. */
+  advertiseAddress: string;
+  /** The deadline of each attempt. */
+  attemptTimeoutMs: number;
+  client: ClusterClient;
+  log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+  /** Stop retrying when this returns true (e.g. the process is shutting down). */
+  cancelled?: () => boolean;
+}
+
+/** Answers that retrying cannot change: the request itself is wrong for this cluster. */
+const PERMANENT: ReadonlySet<string> = new Set([ErrorCode.InvalidArgument, ErrorCode.FailedPrecondition]);
+
+/** Add this node to the cluster at opts.joinAddress; resolves with the cluster's answer. */
+export async function joinCluster(opts: JoinOptions): Promise<MemberAddResult> {
+  const backoff = new Backoff(200, 5000);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const r = await opts.client.memberAdd(
+        opts.joinAddress,
+        { id: opts.nodeId, address: opts.advertiseAddress, learner: false },
+        Date.now() + opts.attemptTimeoutMs,
+        false,
+      );
+      opts.log.info(
+        { via: opts.joinAddress, cluster: r.clusterId, members: r.members.map((m) => m.id) },
+        'joined the cluster as a learner; waiting for the leader to send the data',
+      );
+      return r;
+    } catch (e) {
+      if (e instanceof DkvError && PERMANENT.has(e.code)) throw e;
+      if (opts.cancelled?.()) throw e;
+      const waitMs = backoff.next();
+      opts.log.warn(
+        { via: opts.joinAddress, attempt, retryInMs: Math.round(waitMs), err: (e as Error).message },
+        'could not join the cluster yet; retrying',
+      );
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
+  }
+}
