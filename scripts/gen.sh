@@ -38,6 +38,8 @@ for tool in "$PROTOC" "$PLUGIN"; do
   fi
 done
 
+# Our own protos (dkv/) and the vendored standard gRPC health service (grpc/);
+# google/api is vendored only as an import of dkv/v0 and generated as such.
 # Sorted, so the order protoc sees (and so its output) does not depend on the
 # file system; a read loop rather than mapfile, which macOS's bash 3.2 lacks.
 # ts-proto also emits the files these import: google/api/* (from proto/) and
@@ -46,9 +48,9 @@ done
 PROTOS=()
 while IFS= read -r proto; do
   PROTOS+=("$proto")
-done < <(cd proto && find dkv -name '*.proto' | LC_ALL=C sort)
+done < <(cd proto && find dkv grpc -name '*.proto' | LC_ALL=C sort)
 if [[ ${#PROTOS[@]} -eq 0 ]]; then
-  echo "gen: no .proto files under proto/dkv" >&2
+  echo "gen: no .proto files under proto/dkv or proto/grpc" >&2
   exit 1
 fi
 
