@@ -8,8 +8,12 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import { pino } from 'pino';
 import { addKvServices } from './api/grpc-services.js';
+import { addHealthService } from './api/health-service.js';
+import { createOpsRoutes } from './api/ops-routes.js';
+import { addReflectionService } from './api/reflection.js';
 import { createRestHandler } from './api/rest.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
+import { DkvMetrics } from './metrics/dkv-metrics.js';
 import { ClusterClient } from './node/cluster-client.js';
 import { joinCluster } from './node/join.js';
 import { RaftNode } from './node/raft-node.js';
@@ -88,6 +92,8 @@ async function main(): Promise<void> {
       }
     }
   }
+  const metrics = new DkvMetrics();
+  store.observer = metrics.node.storeObserver;
   let node: RaftNode | null = null;
   let requestShutdown: (why: string) => void = () => {};
   const limits = { maxKeyBytes: config.maxKeyBytes, maxValueBytes: config.maxValueBytes };
@@ -119,11 +125,20 @@ async function main(): Promise<void> {
     compactKeepEntries: config.compactKeepEntries,
     snapshotChunkBytes: config.snapshotChunkBytes,
     log,
+    observer: metrics.node.nodeObserver,
   });
+  const backend = node;
 
-  const grpcServer = new grpc.Server(PEER_SERVER_OPTIONS);
+  const grpcServer = new grpc.Server({ ...PEER_SERVER_OPTIONS, interceptors: [metrics.grpc.interceptor] });
   transport.register(grpcServer);
   addKvServices(grpcServer, node, { requestTimeoutMs: config.requestTimeoutMs, log: apiLog, limits });
+  addHealthService(grpcServer, node);
+  try {
+    addReflectionService(grpcServer);
+  } catch (e) {
+    console.error(`dkv: ${(e as Error).message}`);
+    process.exit(1);
+  }
   const rpcAddress = `${config.bindHost.includes(':') ? `[${config.bindHost}]` : config.bindHost}:${config.rpcPort}`;
   try {
     await bindGrpc(grpcServer, rpcAddress);
@@ -136,7 +151,13 @@ async function main(): Promise<void> {
   const restServer = createServer(
     // Our router on node:http, not the Express app: Express's per-request setup cost 29% of put
     // throughput and halved serializable reads (npm run bench); the API is identical.
-    createRestHandler(node, { requestTimeoutMs: config.requestTimeoutMs, log: apiLog, limits }),
+    createRestHandler(node, {
+      requestTimeoutMs: config.requestTimeoutMs,
+      log: apiLog,
+      limits,
+      ops: createOpsRoutes({ backend, metrics: () => metrics.render(() => backend.status()) }),
+      observeRequest: metrics.http.observe,
+    }),
   );
   try {
     await listenHttp(restServer, config.restPort, config.bindHost);

@@ -19,6 +19,8 @@ export type Segment = string | { param: string };
 /** One REST route: a method, a path template and what serves it. */
 export interface Route<H> {
   method: string;
+  /** The path template as written (`/v0/kv/key/{key}`): the route's name in logs and metrics. */
+  template: string;
   segments: readonly Segment[];
   handler: H;
 }

@@ -36,6 +36,7 @@ import {
 } from './json.js';
 import { createKvService, type KvService } from './kv-service.js';
 import { type ApiLog, defaultApiLog } from './log.js';
+import type { OpsRoutes } from './ops-routes.js';
 import { parseQuery, populateQuery, type QueryField, type QueryValues } from './query.js';
 import { matchRoute, parseTemplate, type Route } from './rest-router.js';
 import { type HttpError, httpErrorFromStatus, toHttpError } from './status-map.js';
@@ -49,7 +50,17 @@ export interface RestOptions {
   log?: ApiLog;
   /** Key and value sizes to accept (default: the storage's caps). */
   limits?: SizeLimits;
+  /** Operator routes (/healthz, /readyz, /metrics) served before the API's routes. */
+  ops?: OpsRoutes;
+  /**
+   * Told of every request once answered: its method, route template (`unmatched` when no route
+   * took it), HTTP status and time from arrival to the end of the handler, in milliseconds.
+   */
+  observeRequest?: (method: string, route: string, status: number, ms: number) => void;
 }
+
+/** The route label of a request no route took (so unknown paths cannot multiply metric series). */
+export const UNMATCHED_ROUTE = 'unmatched';
 
 /** The length of `bytes` bytes in base64. */
 const base64Length = (bytes: number) => Math.ceil(bytes / 3) * 4;
@@ -119,6 +130,7 @@ async function queryValues(call: RestCall): Promise<QueryValues> {
 function routes(service: KvService): Route<Handler>[] {
   const route = (method: string, template: string, handler: Handler): Route<Handler> => ({
     method,
+    template,
     segments: parseTemplate(template),
     handler,
   });
@@ -224,13 +236,20 @@ function requestDeadlineMs(req: IncomingMessage, defaultTimeoutMs: number): numb
 export function createRestHandler(
   backend: KvBackend,
   opts: RestOptions,
-): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+): (req: IncomingMessage, res: ServerResponse) => Promise<unknown> {
   const log = opts.log ?? defaultApiLog;
   const table = routes(createKvService(backend, opts.limits));
-  return async (req, res) => {
+  const ops = opts.ops;
+  /** Serve one request; resolves with the template of the route that took it. */
+  const serve = async (req: IncomingMessage, res: ServerResponse): Promise<string> => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const rawPath = q === -1 ? url : url.slice(0, q);
+    // Every API path starts with /v0: one character comparison keeps the operator routes off its path.
+    if (ops !== undefined && rawPath.charCodeAt(1) !== 0x76 /* v */) {
+      const opsRoute = ops(req, res, rawPath);
+      if (opsRoute !== null) return opsRoute;
+    }
     const override = req.headers['x-http-method-override'];
     const match = matchRoute(table, req.method ?? 'GET', rawPath, {
       contentType: req.headers['content-type'],
@@ -238,11 +257,14 @@ export function createRestHandler(
     });
     switch (match.kind) {
       case 'not-found':
-        return sendError(res, httpErrorFromStatus(GrpcStatus.NOT_FOUND, 'Not Found'));
+        sendError(res, httpErrorFromStatus(GrpcStatus.NOT_FOUND, 'Not Found'));
+        return UNMATCHED_ROUTE;
       case 'method-not-allowed':
-        return sendError(res, httpErrorFromStatus(GrpcStatus.UNIMPLEMENTED, 'Method Not Allowed'));
+        sendError(res, httpErrorFromStatus(GrpcStatus.UNIMPLEMENTED, 'Method Not Allowed'));
+        return UNMATCHED_ROUTE;
       case 'bad-request':
-        return sendError(res, httpErrorFromStatus(GrpcStatus.INVALID_ARGUMENT, 'Bad Request'));
+        sendError(res, httpErrorFromStatus(GrpcStatus.INVALID_ARGUMENT, 'Bad Request'));
+        return UNMATCHED_ROUTE;
     }
     try {
       const call: RestCall = {
@@ -256,6 +278,14 @@ export function createRestHandler(
     } catch (error) {
       sendError(res, toHttpError(error, log));
     }
+    return match.route.template;
+  };
+  const observe = opts.observeRequest;
+  if (observe === undefined) return serve;
+  return async (req, res) => {
+    const start = performance.now();
+    const route = await serve(req, res);
+    observe(req.method ?? 'GET', route, res.statusCode, performance.now() - start);
   };
 }
 

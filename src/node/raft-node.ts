@@ -28,6 +28,7 @@ import type { PeerTransport } from '../transport/types.js';
 import { ClusterClient } from './cluster-client.js';
 import { parseMemberRecord } from './member-context.js';
 import { Membership } from './membership.js';
+import { NO_NODE_OBSERVER, type NodeObserver } from './node-observer.js';
 import { Waiters } from './waiters.js';
 
 /** The log lines the node writes; pino's logger fits. */
@@ -61,6 +62,8 @@ export interface RaftNodeOptions {
   compactKeepEntries: number;
   snapshotChunkBytes: number;
   log: NodeLogger;
+  /** Told of role and leader changes, answered writes and snapshots (metrics); none by default. */
+  observer?: NodeObserver;
 }
 
 const encoder = new TextEncoder();
@@ -88,6 +91,7 @@ export class RaftNode implements KvBackend {
   private readonly store: NodeStore;
   private readonly transport: PeerTransport;
   private readonly log: NodeLogger;
+  private readonly observer: NodeObserver;
   private ticker: NodeJS.Timeout | null = null;
   private pumpScheduled = false;
   private stopped = false;
@@ -143,6 +147,7 @@ export class RaftNode implements KvBackend {
       schedulePump: () => this.schedulePump(),
       checkServing: () => this.checkServing(),
     });
+    this.observer = opts.observer ?? NO_NODE_OBSERVER;
   }
 
   /** Bootstrap the log on a fresh store, build the core from storage, connect to peers and start ticking. */
@@ -424,6 +429,7 @@ export class RaftNode implements KvBackend {
   ): void {
     if (rd.snapshot) {
       this.log.info({ index: rd.snapshot.meta.index }, 'installed a snapshot from the leader');
+      this.observer.onSnapshotInstalled?.();
       this.refreshPeers();
     }
     if (late.length > 0) this.transport.send(late);
@@ -471,12 +477,14 @@ export class RaftNode implements KvBackend {
     this.log.info({ to, index: m.snapshot!.meta.index }, 'sending a snapshot');
     this.transport.sendSnapshot(m, chunks).then(
       () => {
+        this.observer.onSnapshotSent?.(true);
         this.raw.reportSnapshot(to, true);
         this.schedulePump();
       },
       (e: unknown) => {
         void chunks.return?.();
         this.log.warn({ err: e, to }, 'sending a snapshot failed');
+        this.observer.onSnapshotSent?.(false);
         this.raw.reportSnapshot(to, false);
         this.schedulePump();
       },
@@ -495,6 +503,7 @@ export class RaftNode implements KvBackend {
 
   private onRoleChange(role: Role, leader: NodeId): void {
     this.log.info({ role, leader, term: this.raw.raft.term }, 'raft state changed');
+    this.observer.onSoftState?.(role, leader, this.raw.raft.term);
   }
 
   private refreshPeers(): void {
@@ -588,12 +597,16 @@ export class RaftNode implements KvBackend {
   }
 
   async put(key: Buffer, value: Buffer, deadlineMs: number): Promise<{ revision: number }> {
+    const start = performance.now();
     const r = await this.propose({ op: 'put', key, value }, deadlineMs);
+    this.observer.onProposalApplied?.(performance.now() - start);
     return { revision: r.revision };
   }
 
   async delete(key: Buffer, deadlineMs: number): Promise<{ deleted: boolean; revision: number }> {
+    const start = performance.now();
     const r = await this.propose({ op: 'delete', key }, deadlineMs);
+    this.observer.onProposalApplied?.(performance.now() - start);
     if (r.op !== 'delete') throw new Error('delete: unexpected result');
     return { deleted: r.deleted, revision: r.revision };
   }
@@ -604,7 +617,9 @@ export class RaftNode implements KvBackend {
     value: Buffer,
     deadlineMs: number,
   ): Promise<{ swapped: boolean; revision: number; current: Buffer | null }> {
+    const start = performance.now();
     const r = await this.propose({ op: 'cas', key, expected, value }, deadlineMs);
+    this.observer.onProposalApplied?.(performance.now() - start);
     if (r.op !== 'cas') throw new Error('cas: unexpected result');
     return { swapped: r.swapped, revision: r.revision, current: r.current };
   }

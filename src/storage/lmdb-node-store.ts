@@ -17,6 +17,7 @@ import { LmdbLogStorage } from './lmdb-log-storage.js';
 import type { MetaStore } from './meta-store.js';
 import { decodeRequest } from './request-codec.js';
 import { decodeSnapshot, SnapshotEncoder } from './snapshot-codec.js';
+import { NO_STORE_OBSERVER, type StoreObserver } from './store-observer.js';
 import type {
   Command,
   CommandResult,
@@ -57,6 +58,8 @@ export class LmdbNodeStore implements NodeStore {
   /** Every write goes through here, in order. */
   private readonly writes: WriteQueue;
   private readonly readers = new Set<SnapshotReader>();
+  /** Told how long durable writes and applies take (metrics); set by the daemon. */
+  observer: StoreObserver = NO_STORE_OBSERVER;
 
   constructor(
     /** The LMDB handles; exposed for tools and tests (e.g. observing flushes), not for writes. */
@@ -65,7 +68,8 @@ export class LmdbNodeStore implements NodeStore {
     private readonly report: (msg: string) => void = () => {},
   ) {
     this.log = new LmdbLogStorage(dbs, meta);
-    this.writes = new WriteQueue(dbs.env);
+    // One closure for the store's life: the queue reports each durable group's duration.
+    this.writes = new WriteQueue(dbs.env, (ms) => this.observer.onDurableWrite?.(ms));
   }
 
   async persist(batch: PersistBatch): Promise<void> {
@@ -86,6 +90,8 @@ export class LmdbNodeStore implements NodeStore {
     const decodedSnapshot = snap ? decodeSnapshotOrThrow(snap.data, snap.meta.index) : null;
     const decodedApply = w.apply.map(decodeForApply);
     let installed = '';
+    /** How long the apply took, reported once the transaction is committed (-1: nothing applied). */
+    let applyMs = -1;
     const write = (): ApplyResult[] => {
       if (snap && decodedSnapshot) installed = this.installSnapshotInTxn(snap, decodedSnapshot);
       if (w.hardState) this.meta.setHardState(w.hardState);
@@ -94,7 +100,11 @@ export class LmdbNodeStore implements NodeStore {
       // one, transactions commit in the order issued, and a crash keeps a prefix of them, so the
       // applied index never passes the log. (Client acknowledgements rest on the majority's
       // flushed logs, not on this node's apply being durable.)
-      return w.apply.length > 0 ? this.applyInTxn(w.apply, decodedApply) : [];
+      if (w.apply.length === 0) return [];
+      const applyStart = performance.now();
+      const applied = this.applyInTxn(w.apply, decodedApply);
+      applyMs = performance.now() - applyStart;
+      return applied;
     };
     // Group-committed with the other writes of this event-loop turn (write-queue.ts); durable
     // before it resolves when it persists anything that needs it.
@@ -102,6 +112,7 @@ export class LmdbNodeStore implements NodeStore {
     const weight = w.entries.length + w.apply.length;
     const results = await this.writes.enqueue(write, durable, weight, !durable && w.deferrable === true);
     if (installed) this.report(installed);
+    if (applyMs >= 0) this.observer.onApply?.(w.apply.length, applyMs);
     return results;
   }
 

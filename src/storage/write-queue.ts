@@ -80,7 +80,11 @@ export class WriteQueue {
   /** Asynchronous groups committing on lmdb-js's writer thread. */
   private asyncGroups = 0;
 
-  constructor(private readonly env: Transactor) {}
+  constructor(
+    private readonly env: Transactor,
+    /** Told how long each durable group took, fsync included, in milliseconds (metrics). */
+    private readonly onDurableCommit: (ms: number) => void = () => {},
+  ) {}
 
   /**
    * Run `run` inside a write transaction after every write enqueued before it. Resolves with its
@@ -159,6 +163,7 @@ export class WriteQueue {
   /** Commit the group on lmdb-js's writer thread; resolve its durable writes once flushed. */
   private commitAsync(group: Pending<unknown>[]): void {
     const durable = group.some((p) => p.durable);
+    const start = performance.now();
     this.asyncGroups++;
     this.env
       .childTransaction(() => group.map((p) => p.run()))
@@ -169,6 +174,8 @@ export class WriteQueue {
         group.forEach((p, i) => {
           p.resolve(results[i]);
         });
+        // After the writes are answered: an observer's throw cannot fail a committed group.
+        if (durable) this.onDurableCommit(performance.now() - start);
       })
       .catch((error: unknown) => {
         for (const p of group) p.reject(error);
@@ -184,6 +191,7 @@ export class WriteQueue {
     if (group.length === 0) return;
     const durable = group.some((p) => p.durable);
     let results: unknown[];
+    const start = performance.now();
     try {
       results = this.env.transactionSync(() => group.map((p) => p.run()), durable ? DURABLE_TXN : LAZY_TXN);
     } catch (error) {
@@ -194,6 +202,8 @@ export class WriteQueue {
       for (const p of group) this.commit([p]);
       return;
     }
+    // Outside the try: the group is committed, whatever the observer does.
+    if (durable) this.onDurableCommit(performance.now() - start);
     group.forEach((p, i) => {
       p.resolve(results[i]);
     });
