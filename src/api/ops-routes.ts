@@ -24,10 +24,10 @@ export interface OpsRoutesOptions {
 }
 
 /**
- * Serves one operator route: returns the route's path if `path` is one (the
- * response is then being written), or null to let the API router answer.
+ * Serves one operator route: if `path` is one, a promise that settles once
+ * the response is written; else null, to let the API router answer.
  */
-export type OpsRoutes = (req: IncomingMessage, res: ServerResponse, path: string) => string | null;
+export type OpsRoutes = (req: IncomingMessage, res: ServerResponse, path: string) => Promise<void> | null;
 
 /** The paths this module serves, for request metrics and docs. */
 export const OPS_PATHS = ['/healthz', '/readyz', '/metrics'] as const;
@@ -47,12 +47,16 @@ export function createOpsRoutes(opts: OpsRoutesOptions): OpsRoutes {
   return (req, res, path) => {
     if (path !== '/healthz' && path !== '/readyz' && path !== '/metrics') return null;
     if (path === '/metrics' && opts.metrics === undefined) return null;
+    return serve(req, res, path);
+  };
+
+  async function serve(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     const method = req.method ?? 'GET';
     if (method !== 'GET' && method !== 'HEAD') {
       // As the API answers a wrong method (grpc-gateway: 501, code 12), with the methods it takes.
       res.setHeader('Allow', 'GET, HEAD');
       sendJson(res, 501, { code: 12, message: `${path} accepts GET and HEAD, not ${method}`, details: [] });
-      return path;
+      return;
     }
     switch (path) {
       case '/healthz':
@@ -81,16 +85,16 @@ export function createOpsRoutes(opts: OpsRoutesOptions): OpsRoutes {
         break;
       }
       default:
-        opts.metrics!().then(
-          (page) => sendText(res, 200, page.contentType, page.body),
-          (e: unknown) =>
-            sendJson(res, 500, {
-              code: 13,
-              message: `metrics could not be rendered: ${(e as Error).message}`,
-              details: [],
-            }),
-        );
+        try {
+          const page = await opts.metrics!();
+          sendText(res, 200, page.contentType, page.body);
+        } catch (e) {
+          sendJson(res, 500, {
+            code: 13,
+            message: `metrics could not be rendered: ${(e as Error).message}`,
+            details: [],
+          });
+        }
     }
-    return path;
-  };
+  }
 }

@@ -247,8 +247,11 @@ export function createRestHandler(
     const rawPath = q === -1 ? url : url.slice(0, q);
     // Every API path starts with /v0: one character comparison keeps the operator routes off its path.
     if (ops !== undefined && rawPath.charCodeAt(1) !== 0x76 /* v */) {
-      const opsRoute = ops(req, res, rawPath);
-      if (opsRoute !== null) return opsRoute;
+      const served = ops(req, res, rawPath);
+      if (served !== null) {
+        await served;
+        return rawPath;
+      }
     }
     const override = req.headers['x-http-method-override'];
     const match = matchRoute(table, req.method ?? 'GET', rawPath, {

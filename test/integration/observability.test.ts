@@ -132,6 +132,8 @@ describe('observability of real dkv processes', () => {
       grew('dkv_http_requests_total', { method: 'GET', route: '/v0/kv/key/{key}', code: '200' }) >= 1,
     );
     assert.ok(grew('dkv_grpc_requests_total', { service: 'dkv.v0.KVStore', method: 'Put', code: 'OK' }) >= N);
+    // The operator routes are counted by their path; the scrape before this one was.
+    assert.ok(grew('dkv_http_requests_total', { method: 'GET', route: '/metrics', code: '200' }) >= 1);
     assert.ok(
       grew('dkv_grpc_request_duration_seconds_count', {
         service: 'dkv.v0.KVStore',
