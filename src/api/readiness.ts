@@ -1,7 +1,8 @@
 /**
- * When a node is ready to serve clients: it knows a leader (so writes and
- * linearizable reads can complete) and it has applied nearly everything it
- * knows to be committed (so its serializable reads are not far behind).
+ * When a node is ready to serve clients: it is still a member, it knows a
+ * leader (so writes and linearizable reads can complete) and it has applied
+ * nearly everything it knows to be committed (so its serializable reads are
+ * not far behind).
  * /readyz and the gRPC health service both answer from here.
  */
 import type { NodeStatus } from './backend.js';
@@ -18,6 +19,7 @@ export type Readiness = { ready: true } | { ready: false; reason: string };
 
 /** Whether a node in `status` is ready, and if not why. */
 export function readiness(status: NodeStatus, maxApplyLag = READY_MAX_APPLY_LAG): Readiness {
+  if (status.removed) return { ready: false, reason: 'removed from the cluster' };
   if (status.leaderId === '') {
     return { ready: false, reason: `no leader (this node is ${status.role} in term ${status.term})` };
   }

@@ -41,6 +41,7 @@ describe('readiness', () => {
     ['a follower that knows a leader and has applied everything', {}, null],
     ['the leader', { role: Role.Leader, leaderId: 'b' }, null],
     ['a small apply lag', { appliedIndex: 40 - READY_MAX_APPLY_LAG }, null],
+    ['removed from the cluster', { removed: true }, /^removed from the cluster$/],
     [
       'no leader',
       { role: Role.PreCandidate, leaderId: '' },
