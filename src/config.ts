@@ -1,3 +1,5 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { MAX_KEY_BYTES, MAX_VALUE_BYTES } from './storage/limits.js';
 
@@ -223,5 +225,54 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     shutdownTimeoutMs: e.DKV_SHUTDOWN_TIMEOUT_MS,
     maxKeyBytes: e.DKV_MAX_KEY_BYTES,
     maxValueBytes: e.DKV_MAX_VALUE_BYTES,
+  };
+}
+
+/** The `dkv` client's settings from the environment (the daemon's are in Config). */
+export interface CliConfig {
+  /** The gRPC endpoints (`host:port`) to try, in order, when --endpoints is not given. */
+  endpoints: string[];
+  /** Where the shell keeps its history between sessions. */
+  historyFile: string;
+}
+
+/** The endpoints of the local cluster `npm start` runs. */
+export const DEFAULT_ENDPOINTS = '127.0.0.1:7070,127.0.0.1:8080,127.0.0.1:9090';
+
+/** Parse a comma-separated list of `host:port` gRPC endpoints; `source` names where it came from in errors. */
+export function parseEndpoints(raw: string, source: string): string[] {
+  const endpoints = raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+  if (endpoints.length === 0) throw new ConfigError(source, 'names no endpoint (host:port,host:port)');
+  for (const e of endpoints) {
+    const m = HOST_PORT.exec(e);
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) {
+      throw new ConfigError(source, `"${e}" is not host:port`);
+    }
+  }
+  return endpoints;
+}
+
+const cliSchema = z.object({
+  DKV_ENDPOINTS: z.string().default(DEFAULT_ENDPOINTS),
+  DKV_HISTORY_FILE: z.string().min(1, 'must not be empty').optional(),
+});
+
+/**
+ * Read and validate the client's environment: DKV_ENDPOINTS and
+ * DKV_HISTORY_FILE. It defaults to process.env here so that this module stays
+ * the only one that reads it. Throws ConfigError naming the variable.
+ */
+export function loadCliConfig(env: Record<string, string | undefined> = process.env): CliConfig {
+  const parsed = cliSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(String(issue.path[0] ?? 'environment'), issue.message);
+  }
+  return {
+    endpoints: parseEndpoints(parsed.data.DKV_ENDPOINTS, 'DKV_ENDPOINTS'),
+    historyFile: parsed.data.DKV_HISTORY_FILE ?? join(homedir(), '.dkv_history'),
   };
 }
