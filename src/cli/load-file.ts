@@ -1,6 +1,6 @@
 /**
  * The bulk-load file format: one pair per line, either `key=value` (split at
- * the first `=`) or a JSON object `{"key": "...", "value": "..."}`; blank lines
+ * the first `=`; see pairSeparator for base64) or a JSON object `{"key": "...", "value": "..."}`; blank lines
  * and lines starting with `#` are skipped. With --base64 the keys and values
  * are base64 in both forms.
  */
@@ -30,8 +30,19 @@ export function parseLoadFile(text: string, base64: boolean, file: string): Load
   return pairs;
 }
 
+/**
+ * Where `key=value` splits: at the first `=`; in base64, at the last `=` of
+ * the first run of them, since a base64 key may end in `=` padding and a
+ * base64 value never starts with `=`. -1 if there is none.
+ */
+export function pairSeparator(text: string, base64: boolean): number {
+  let eq = text.indexOf('=');
+  if (base64 && eq >= 0) while (text[eq + 1] === '=') eq++;
+  return eq;
+}
+
 function equalsPair(line: string, base64: boolean): LoadPair {
-  const eq = line.indexOf('=');
+  const eq = pairSeparator(line, base64);
   if (eq < 0) throw new Error('expected key=value or a JSON object {"key","value"}');
   return { key: keyArg(line.slice(0, eq), base64), value: argBytes(line.slice(eq + 1), base64, 'value') };
 }

@@ -13,6 +13,7 @@ import { type Ctx, withCtx } from './context.js';
 import { CliError, ExitCode, usageError } from './exit-codes.js';
 import { loadHistory, saveHistory } from './history.js';
 import { deleteKey, getKey, listKeys, putKey } from './kv-ops.js';
+import { pairSeparator } from './load-file.js';
 
 /** The shell's help text. */
 export const SHELL_HELP = `commands:
@@ -33,7 +34,7 @@ async function runLine(ctx: Ctx, line: string): Promise<boolean> {
   const show = (b: Buffer) => showBytes(b, ctx.base64);
   switch (word) {
     case 'set': {
-      const eq = rest.indexOf('=');
+      const eq = pairSeparator(rest, ctx.base64);
       if (eq < 0) throw usageError('usage: set KEY=VALUE');
       const key = keyArg(rest.slice(0, eq), ctx.base64);
       const value = argBytes(rest.slice(eq + 1), ctx.base64, 'value');

@@ -226,7 +226,9 @@ describe('dkv put/get/del/list/cas against a live cluster', () => {
       // It was tried first and given up on at the deadline, not skipped.
       assert.match(
         r.stderr,
-        new RegExp(`127.0.0.1:${follower.rpcPort}: (no connection within 1500 ms|get failed .*DEADLINE_EXCEEDED)`),
+        new RegExp(
+          `127.0.0.1:${follower.rpcPort}: (no connection within 1500 ms|get failed .*DEADLINE_EXCEEDED)`,
+        ),
       );
     } finally {
       await c.kill(follower, 'SIGCONT');
