@@ -162,6 +162,8 @@ describe('dkv put/get/del/list/cas against a live cluster', () => {
     assert.match(p.revision, /^\d+$/, 'uint64 as a decimal string');
     const get = JSON.parse((await run(['--output', 'json', 'get', 'j'])).stdout);
     assert.deepEqual(get, { key: 'ag==', value: 'c29u', revision: p.revision });
+    // Exactly what the REST API answers for the same read.
+    assert.deepEqual(get, (await c.rest(c.node('a'), 'GET', '/v0/kv/key/ag')).body);
     const st = await run(['--output', 'json', 'status']);
     assert.equal(st.code, 0, show(st));
     const s = JSON.parse(st.stdout);

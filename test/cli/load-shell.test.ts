@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { renderBar } from '../../src/cli/progress.js';
 import { TestCluster } from '../integration/harness.js';
 import { dkv, endpointsOf, scratchDir, show } from './run-dkv.js';
 
@@ -84,11 +83,6 @@ describe('dkv load and dkv shell against a live cluster', () => {
     const r = await dkv(['--endpoints', '127.0.0.1:1', 'load', file]);
     assert.equal(r.code, 4, show(r));
     assert.match(r.stderr, /load stopped after 0 of 1 keys: .*no endpoint reachable; tried 127\.0\.0\.1:1/);
-  });
-
-  test('the progress bar text', () => {
-    assert.equal(renderBar('loading', 5, 10), `loading [${'#'.repeat(15)}${'.'.repeat(15)}]  50% 5/10`);
-    assert.equal(renderBar('x', 0, 0), `x [${'.'.repeat(30)}]   0% 0/0`);
   });
 
   test('shell with piped stdin: set, get, del, list, help; the original words and replies', async () => {
