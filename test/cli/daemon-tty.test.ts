@@ -17,6 +17,8 @@ function onTerminal(
     const p = spawn('script', ['-qec', command, '/dev/null'], {
       env: { ...process.env, ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
+      // Its own session: `script` then cannot touch the terminal (if any) that runs the tests.
+      detached: true,
     });
     let out = '';
     p.stdout.on('data', (d: Buffer) => {
