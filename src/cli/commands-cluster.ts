@@ -1,6 +1,6 @@
 /** The cluster commands: status, members, member add|remove, leader transfer, shutdown. */
 import type { Command } from 'commander';
-import type { CliConfig } from '../config.js';
+import { type CliConfig, ConfigError, parseEndpoints } from '../config.js';
 import {
   type Member,
   MemberAddResponse,
@@ -168,8 +168,11 @@ export function registerClusterCommands(program: Command, config: CliConfig): vo
         if (endpoint === undefined) {
           throw usageError('shutdown needs --endpoint host:port (which node to stop)');
         }
-        if (!/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}$/.test(endpoint)) {
-          throw usageError(`--endpoint "${endpoint}" is not host:port`);
+        try {
+          parseEndpoints(endpoint, '--endpoint');
+        } catch (e) {
+          if (e instanceof ConfigError) throw usageError(e.message);
+          throw e;
         }
         const { value: r } = await ctx.client.call<ShutdownResponse>(
           'shutdown',

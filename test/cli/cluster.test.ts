@@ -114,6 +114,22 @@ describe('dkv members, member add/remove, leader transfer, shutdown against a li
     assert.match(missing.stderr, /missing required argument 'address'/);
   });
 
+  test('member add --learner stays a learner; --wait on a node that never starts gives up with exit 4', async () => {
+    const address = `127.0.0.1:${await freePort()}`;
+    const r = await run(['member', 'add', 'e', address, '--learner']);
+    assert.equal(r.code, 0, show(r));
+    assert.match(r.stdout, new RegExp(`^added e at ${address} as a learner\n`));
+    assert.match(r.stdout, new RegExp(`^e\\s+${address}\\s+learner`, 'm'));
+    const again = await run(['member', 'add', 'e', address, '--learner', '--wait', '--wait-timeout', '1500']);
+    assert.equal(again.code, 4, show(again));
+    assert.match(
+      again.stderr,
+      /member add --wait: e did not catch up within 1500 ms \(match index 0 of commit index \d+/,
+    );
+    const removed = await run(['member', 'remove', 'e']);
+    assert.equal(removed.code, 0, show(removed));
+  });
+
   test('member remove: the member leaves the configuration; an unknown id is exit 3', async () => {
     const r = await run(['member', 'remove', 'd']);
     assert.equal(r.code, 0, show(r));
@@ -132,6 +148,7 @@ describe('dkv members, member add/remove, leader transfer, shutdown against a li
     assert.match(ambiguous.stderr, /shutdown needs --endpoint/);
     const bad = await run(['shutdown', '--endpoint', 'nope']);
     assert.equal(bad.code, 2, show(bad));
+    assert.match(bad.stderr, /--endpoint: "nope" is not host:port/);
     const dead = `127.0.0.1:${await freePort()}`;
     const unreachable = await run(['shutdown', '--endpoint', dead]);
     assert.equal(unreachable.code, 4, show(unreachable));

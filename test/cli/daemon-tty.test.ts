@@ -6,14 +6,16 @@ import { after, before, describe, test } from 'node:test';
 import { freePort } from '../../scripts/bench/free-port.js';
 import { DKV_BIN, dkv, scratchDir, show } from './run-dkv.js';
 
-/** Run a command line under `script` with `input` on the terminal; returns what the terminal showed. */
-function onTerminal(
-  args: string[],
-  input: string,
-  env: Record<string, string>,
-): Promise<{ code: number | null; out: string }> {
+/**
+ * Run `dkv ARGS` under util-linux `script`, which gives it a pseudo-terminal as an
+ * operator's shell would (the progress bar and the prompt only appear there), and
+ * return what the terminal showed. Each of `lines` is typed once the program shows its
+ * next prompt: typed earlier, it could be discarded when readline switches the terminal
+ * to raw mode. Killed (and failed) after 60 s rather than hang the suite.
+ */
+function onTerminal(args: string[], lines: string[], env: Record<string, string> = {}) {
   const command = [process.execPath, DKV_BIN, ...args].map((a) => `'${a}'`).join(' ');
-  return new Promise((res, rej) => {
+  return new Promise<{ code: number | null; out: string }>((res, rej) => {
     const p = spawn('script', ['-qec', command, '/dev/null'], {
       env: { ...process.env, ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -21,15 +23,24 @@ function onTerminal(
       detached: true,
     });
     let out = '';
-    p.stdout.on('data', (d: Buffer) => {
+    let typed = 0;
+    const timer = setTimeout(() => {
+      process.kill(-p.pid!, 'SIGKILL');
+      rej(new Error(`dkv ${args.join(' ')} on a terminal did not finish; it showed:\n${out}`));
+    }, 60000);
+    const onData = (d: Buffer) => {
       out += d.toString();
-    });
-    p.stderr.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
+      const prompts = out.split('dkv> ').length - 1;
+      while (typed < lines.length && typed < prompts) p.stdin.write(`${lines[typed++]}\n`);
+    };
+    p.stdout.on('data', onData);
+    p.stderr.on('data', onData);
     p.on('error', rej);
-    p.on('close', (code) => res({ code, out }));
-    p.stdin.end(input);
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      res({ code, out });
+    });
+    if (lines.length === 0) p.stdin.end();
   });
 }
 
@@ -82,7 +93,7 @@ describe('dkv as the daemon, and the client on a terminal', () => {
   test('load on a terminal draws a progress bar on stderr, then prints the count', async () => {
     const file = join(dir, 'pairs.txt');
     writeFileSync(file, Array.from({ length: 300 }, (_, i) => `tty/${i}=v${i}`).join('\n'));
-    const r = await onTerminal(['--endpoints', endpoint, 'load', file], '', {});
+    const r = await onTerminal(['--endpoints', endpoint, 'load', file], []);
     assert.equal(r.code, 0, r.out);
     assert.match(r.out, /\rloading \[[#.]{30}\]\s+\d+% \d+\/300/);
     assert.match(r.out, /loaded 300 keys/);
@@ -93,7 +104,7 @@ describe('dkv as the daemon, and the client on a terminal', () => {
   test('the shell on a terminal: a prompt, and the history saved for the next session', async () => {
     const history = join(dir, 'history');
     writeFileSync(history, 'get old-command\n');
-    const r = await onTerminal(['--endpoints', endpoint, 'shell'], 'set t=1\nget t\nexit\n', {
+    const r = await onTerminal(['--endpoints', endpoint, 'shell'], ['set t=1', 'get t', 'exit'], {
       DKV_HISTORY_FILE: history,
     });
     assert.equal(r.code, 0, r.out);
