@@ -36,7 +36,7 @@ COPY proto ./proto
 # `dkv` on PATH runs the compiled entry point, the same one bin/dkv.js runs
 # from the TypeScript sources: the daemon without arguments (the CMD below),
 # and `docker exec <container> dkv ...` for the client subcommands.
-RUN printf '#!/bin/sh\nexec node --enable-source-maps /app/dist/main.js "$@"\n' > /usr/local/bin/dkv \
+RUN printf '#!/bin/sh\nexec node --enable-source-maps /app/dist/cli/index.js "$@"\n' > /usr/local/bin/dkv \
   && chmod 755 /usr/local/bin/dkv \
   && mkdir -p /data \
   && chown node:node /data
