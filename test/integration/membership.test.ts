@@ -2,7 +2,7 @@
  * Membership at run time on real dkv processes: a node joins with only
  * DKV_JOIN, is promoted once caught up, the leader is removed after handing
  * leadership over, the removed node stays quiet, and every node shuts down
- * through the Shutdown RPC. Then: data survives a sequence of adds, removes
+ * through the Shutdown RPC and the `dkv shutdown` command. Then: data survives a sequence of adds, removes
  * and a restart; a node joining after compaction gets a snapshot.
  */
 import assert from 'node:assert/strict';
@@ -10,6 +10,7 @@ import { after, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { ClusterServiceClient } from '../../src/gen/dkv/v0/cluster.js';
 import { unary } from '../api/servers.js';
+import { dkv } from '../cli/run-dkv.js';
 import { b64, type TestCluster as Cluster, sleep, TestCluster, type TestNode } from './harness.js';
 
 type Member = { id: string; address: string; learner: boolean };
@@ -36,7 +37,7 @@ describe('membership at run time (acceptance scenario)', () => {
   let c: TestCluster;
   after(async () => c?.stop());
 
-  test('join with DKV_JOIN, promote, remove the leader, removed node stays quiet, Shutdown RPC', async () => {
+  test('join with DKV_JOIN, promote, remove the leader, removed node stays quiet, shut down by RPC and CLI', async () => {
     c = await TestCluster.start();
     await c.waitForAllUp();
     const [a, b, nodeC] = [c.node('a'), c.node('b'), c.node('c')];
@@ -93,12 +94,17 @@ describe('membership at run time (acceptance scenario)', () => {
     assert.deepEqual(await terms(), before, 'a removed node must not raise the others terms');
     assert.equal((await c.waitForLeader(rest3)).id, leader.id);
 
-    // Shut every node down with the Shutdown RPC (REST, and gRPC for the last): each answers,
+    // Shut every node down: the removed a through REST's Shutdown route, the members with the
+    // `dkv shutdown` command line (as an operator would), the last through gRPC. Each answers,
     // then exits 0.
-    for (const n of [a, b, nodeC]) {
-      const r = await c.rest(n, 'POST', '/v0/cluster/shutdown', {});
-      assert.equal(r.status, 200, `${n.id}: ${JSON.stringify(r.body)}`);
-      assert.deepEqual(r.body, { nodeId: n.id });
+    const r = await c.rest(a, 'POST', '/v0/cluster/shutdown', {});
+    assert.equal(r.status, 200, `a: ${JSON.stringify(r.body)}`);
+    assert.deepEqual(r.body, { nodeId: 'a' });
+    assert.equal(await c.exited(a), 0, 'a exits 0');
+    for (const n of [b, nodeC]) {
+      const run = await dkv(['shutdown', '--endpoint', `127.0.0.1:${n.rpcPort}`]);
+      assert.equal(run.code, 0, `dkv shutdown ${n.id}: ${run.stderr}`);
+      assert.match(run.stdout, new RegExp(`\\b${n.id}\\b`));
       assert.equal(await c.exited(n), 0, `${n.id} exits 0`);
     }
     const client = new ClusterServiceClient(`127.0.0.1:${d.rpcPort}`, grpc.credentials.createInsecure());
