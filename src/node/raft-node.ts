@@ -574,7 +574,8 @@ export class RaftNode implements KvBackend {
       for (const p of batch) this.writes.reject(p.id, err);
       return;
     }
-    this.schedulePump();
+    // Already in a check phase: take the Ready now rather than one event-loop turn later.
+    this.pump();
   }
 
   private noLeaderReason(detail: string): string {
