@@ -6,6 +6,7 @@ import {
   MemberAddResponse,
   MemberListResponse,
   MemberRemoveResponse,
+  Role,
   roleToJSON,
   ShutdownResponse,
   StatusResponse,
@@ -17,16 +18,19 @@ import { usageError } from './exit-codes.js';
 import { waitForMember } from './member-wait.js';
 import { gatewayJson } from './output.js';
 
-/** Members as a table: the leader (if known) marked in the role column. */
-function printMembers(ctx: Ctx, members: Member[], leaderId: string): void {
+/**
+ * Members as a table: the leader (if known) marked in the role column. Replication progress is
+ * the leader's view; when a follower answered (`fromLeader` false) it has none, shown as '-'.
+ */
+function printMembers(ctx: Ctx, members: Member[], leaderId: string, fromLeader: boolean): void {
   ctx.out.table(
     ['ID', 'ADDRESS', 'ROLE', 'MATCH_INDEX', 'REACHABLE'],
     members.map((m) => [
       m.id,
       m.address,
       `${m.learner ? 'learner' : 'voter'}${m.id === leaderId ? ' (leader)' : ''}`,
-      m.matchIndex,
-      m.reachable ? 'yes' : 'no',
+      fromLeader ? m.matchIndex : '-',
+      fromLeader ? (m.reachable ? 'yes' : 'no') : '-',
     ]),
   );
 }
@@ -61,7 +65,7 @@ export function registerClusterCommands(program: Command, config: CliConfig): vo
           ],
         );
         ctx.out.line('');
-        printMembers(ctx, s.members, s.leaderId);
+        printMembers(ctx, s.members, s.leaderId, s.role === Role.LEADER);
       }),
     );
 
@@ -76,7 +80,7 @@ export function registerClusterCommands(program: Command, config: CliConfig): vo
           (c, md, o, cb) => c.cluster.memberList({}, md, o, cb),
         );
         if (ctx.out.format === 'json') ctx.out.json(gatewayJson(MemberListResponse, r, { members: [] }));
-        else printMembers(ctx, r.members, r.leaderId);
+        else printMembers(ctx, r.members, r.leaderId, true);
       }),
     );
 
@@ -114,7 +118,7 @@ export function registerClusterCommands(program: Command, config: CliConfig): vo
           ctx.out.line(
             `added ${id} at ${address} as a learner${learner ? '' : opts.wait ? ', promoted to voter' : ' (promoted once caught up)'}`,
           );
-          printMembers(ctx, r.members, '');
+          printMembers(ctx, r.members, '', true);
         }),
     );
   member
@@ -133,7 +137,7 @@ export function registerClusterCommands(program: Command, config: CliConfig): vo
         if (ctx.out.format === 'json') ctx.out.json(gatewayJson(MemberRemoveResponse, r, { members: [] }));
         else {
           ctx.out.line(`removed ${id}`);
-          printMembers(ctx, r.members, '');
+          printMembers(ctx, r.members, '', true);
         }
       }),
     );

@@ -57,7 +57,12 @@ export function registerKvCommands(program: Command, config: CliConfig): void {
     )
     .action((key: string, opts: { serializable?: boolean }, cmd: Command) =>
       withCtx(cmd, config, async (ctx) => {
-        const { value: r } = await getKey(ctx.client, keyArg(key, ctx.base64), opts.serializable === true);
+        const { value: r } = await getKey(
+          ctx.client,
+          keyArg(key, ctx.base64),
+          opts.serializable === true,
+          ctx.base64,
+        );
         if (ctx.out.format === 'json') ctx.out.json(gatewayJson(GetResponse, r));
         else ctx.out.line(showBytes(r.value, ctx.base64));
       }),

@@ -11,7 +11,9 @@ import {
   type PutResponse,
   type RangeResponse,
 } from '../gen/dkv/v0/kvstore.js';
+import { showBytes } from './bytes-arg.js';
 import type { Answer, DkvClient } from './client.js';
+import { CliError, ExitCode } from './exit-codes.js';
 
 /** Put one key (idempotent: the same put twice leaves the same state). */
 export function putKey(client: DkvClient, key: Buffer, value: Buffer): Promise<Answer<PutResponse>> {
@@ -20,12 +22,29 @@ export function putKey(client: DkvClient, key: Buffer, value: Buffer): Promise<A
   );
 }
 
-/** Get one key; a missing key fails with exit 3. */
-export function getKey(client: DkvClient, key: Buffer, serializable: boolean): Promise<Answer<GetResponse>> {
+/**
+ * Get one key; a missing key fails with exit 3 and a message naming the key as the user wrote it
+ * (the server names it in base64, which is not what someone who typed `get hello` wants to read).
+ */
+export async function getKey(
+  client: DkvClient,
+  key: Buffer,
+  serializable: boolean,
+  base64: boolean,
+): Promise<Answer<GetResponse>> {
   const consistency = serializable ? Consistency.SERIALIZABLE : Consistency.LINEARIZABLE;
-  return client.call('get', { idempotent: true }, (c, md, opts, cb) =>
-    c.kv.get({ key, consistency }, md, opts, cb),
-  );
+  try {
+    return await client.call('get', { idempotent: true }, (c, md, opts, cb) =>
+      c.kv.get({ key, consistency }, md, opts, cb),
+    );
+  } catch (e) {
+    if (e instanceof CliError && e.exitCode === ExitCode.NotFound) {
+      // Keep where the answer came from: "(NOT_FOUND from host:port)".
+      const from = / \([A-Z_]+ from [^)]*\)$/.exec(e.message)?.[0] ?? '';
+      throw new CliError(ExitCode.NotFound, `get: key not found: ${showBytes(key, base64)}${from}`);
+    }
+    throw e;
+  }
 }
 
 /** Delete one key (retried on another endpoint only if the first could not be reached: a retry would report deleted=false). */

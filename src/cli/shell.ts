@@ -44,7 +44,7 @@ async function runLine(ctx: Ctx, line: string): Promise<boolean> {
     }
     case 'get': {
       if (rest === '') throw usageError('usage: get KEY');
-      const { value: r } = await getKey(ctx.client, keyArg(rest, ctx.base64), false);
+      const { value: r } = await getKey(ctx.client, keyArg(rest, ctx.base64), false, ctx.base64);
       ctx.out.line(show(r.value));
       return true;
     }

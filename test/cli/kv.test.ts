@@ -47,8 +47,8 @@ describe('dkv put/get/del/list/cas against a live cluster', () => {
     const r = await run(['get', 'never-written']);
     assert.equal(r.code, 3, show(r));
     assert.equal(r.stdout, '');
-    assert.match(r.stderr, /dkv: get: key not found/);
-    assert.match(r.stderr, /NOT_FOUND/);
+    // Named as typed (the server names keys in base64), with the node that answered.
+    assert.match(r.stderr, /dkv: get: key not found: never-written \(NOT_FOUND from 127\.0\.0\.1:\d+\)/);
   });
 
   test('put --file stores the file bytes exactly', async () => {
@@ -194,6 +194,20 @@ describe('dkv put/get/del/list/cas against a live cluster', () => {
     assert.match(r.stdout, /^leader\s+[abc]$/m);
     for (const id of ['a', 'b', 'c'])
       assert.match(r.stdout, new RegExp(`^${id}\\s+127\\.0\\.0\\.1:\\d+\\s+voter`, 'm'));
+  });
+
+  test('status: replication progress is the leader view; a follower shows "-" for it', async () => {
+    const leader = await c.waitForLeader();
+    const follower = c.nodes.find((n) => n !== leader)!;
+    const fromLeader = await dkv(['--endpoints', `127.0.0.1:${leader.rpcPort}`, 'status']);
+    assert.equal(fromLeader.code, 0, show(fromLeader));
+    assert.match(fromLeader.stdout, new RegExp(`^${follower.id}\\s+\\S+\\s+voter\\s+\\d+\\s+yes$`, 'm'));
+    const fromFollower = await dkv(['--endpoints', `127.0.0.1:${follower.rpcPort}`, 'status']);
+    assert.equal(fromFollower.code, 0, show(fromFollower));
+    assert.match(
+      fromFollower.stdout,
+      new RegExp(`^${leader.id}\\s+\\S+\\s+voter \\(leader\\)\\s+-\\s+-$`, 'm'),
+    );
   });
 
   test('failover: a dead first endpoint is skipped and the second answers (-v says which)', async () => {

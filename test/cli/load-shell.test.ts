@@ -121,7 +121,7 @@ describe('dkv load and dkv shell against a live cluster', () => {
     const r = await run(['shell'], 'get shell/missing\nset nothing\nbogus\nset shell/c=3\nget shell/c\n');
     assert.equal(r.code, 2, show(r));
     const err = r.stderr.trim().split('\n');
-    assert.match(err[0]!, /^error: get: key not found/);
+    assert.match(err[0]!, /^error: get: key not found: shell\/missing /);
     assert.match(err[1]!, /^error: usage: set KEY=VALUE/);
     assert.match(err[2]!, /^error: unknown command "bogus" \(try help\)/);
     assert.equal(r.stdout, "Successfully set key 'shell/c' with value '3'\n3\n");
