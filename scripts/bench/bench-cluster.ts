@@ -3,6 +3,7 @@
  * (cluster.ts) or etcd's (etcd-cluster.ts): its nodes' addresses and
  * processes, which node leads, and a way to stop it.
  */
+import { type ProcessNode, stopNodes } from './processes.js';
 import type { System } from './workload.js';
 
 /** One node (member) of a benchmark cluster. */
@@ -35,4 +36,40 @@ export interface BenchCluster {
   serverOutput(): { id: string; lines: number; tail: string[] }[];
   /** Stop every node and delete the data; resolves with how each node ended. */
   stop(): Promise<Record<string, string>>;
+}
+
+/**
+ * What dkv's and etcd's local clusters share: nodes that are our child processes under one
+ * temporary directory, and the leader as the last waitForLeader() found it (each system asks
+ * its own way, and sets `current`).
+ */
+export abstract class LocalBenchCluster<N extends BenchNode & ProcessNode> implements BenchCluster {
+  abstract readonly system: System;
+  protected current: LeaderInfo | null = null;
+
+  protected constructor(
+    readonly nodes: N[],
+    private readonly dir: string,
+  ) {}
+
+  abstract waitForLeader(timeoutMs?: number): Promise<LeaderInfo>;
+
+  leader(): BenchNode {
+    const n = this.nodes.find((x) => x.id === this.current?.leaderId);
+    if (!n) throw new Error(`${this.system}: leader unknown; call waitForLeader() first`);
+    return n;
+  }
+
+  followers(): BenchNode[] {
+    const leader = this.leader();
+    return this.nodes.filter((n) => n !== leader);
+  }
+
+  serverOutput(): { id: string; lines: number; tail: string[] }[] {
+    return this.nodes.map((n) => ({ id: n.id, lines: n.proc.lines, tail: [...n.proc.tail] }));
+  }
+
+  stop(): Promise<Record<string, string>> {
+    return stopNodes(this.nodes, this.dir);
+  }
 }

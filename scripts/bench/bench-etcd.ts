@@ -23,7 +23,16 @@ import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { numberFlag } from './args.js';
 import type { BenchCluster } from './bench-cluster.js';
-import { type CellResult, type CellSettings, type CellSpec, cellLine, cellName, runCell } from './cell.js';
+import {
+  CELL_SETTING_OPTIONS,
+  type CellResult,
+  type CellSettings,
+  type CellSpec,
+  cellLine,
+  cellName,
+  cellSettingsFromFlags,
+  runCell,
+} from './cell.js';
 import { DkvCluster } from './cluster.js';
 import { EtcdCluster, ensureEtcdInstalled, etcdVersion } from './etcd-cluster.js';
 import { preloadKeys } from './preload.js';
@@ -97,13 +106,9 @@ interface CellSummary {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
+      ...CELL_SETTING_OPTIONS,
       rounds: { type: 'string' },
-      duration: { type: 'string' },
-      warmup: { type: 'string' },
       quick: { type: 'boolean' },
-      keys: { type: 'string' },
-      'value-bytes': { type: 'string' },
-      timeout: { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -114,14 +119,8 @@ async function main(): Promise<void> {
   }
   const quick = values.quick === true;
   const rounds = Math.round(numberFlag('rounds', values.rounds, quick ? 1 : 3));
-  const duration = numberFlag('duration', values.duration, quick ? 3 : 10);
-  const settings: CellSettings = {
-    durationMs: duration * 1000,
-    warmupMs: numberFlag('warmup', values.warmup, quick ? 1 : Math.min(2, duration * 0.2)) * 1000,
-    keys: Math.round(numberFlag('keys', values.keys, 10_000)),
-    valueBytes: Math.round(numberFlag('value-bytes', values['value-bytes'], 100)),
-    timeoutMs: numberFlag('timeout', values.timeout, 10) * 1000,
-  };
+  const settings = cellSettingsFromFlags(values, quick ? { durationS: 3, warmupS: 1 } : { durationS: 10 });
+  const duration = settings.durationMs / 1000;
   const specs = quick ? QUICK_CELLS : FULL_CELLS;
   const outDir = values.out ?? 'bench-results';
   const stem = runStem('etcd');

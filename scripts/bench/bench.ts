@@ -16,8 +16,15 @@
  */
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { choiceFlag, choiceListFlag, intListFlag, numberFlag, optionalNumberFlag } from './args.js';
-import { type CellResult, type CellSettings, type CellSpec, cellLine, runCell } from './cell.js';
+import { choiceFlag, choiceListFlag, intListFlag, optionalNumberFlag } from './args.js';
+import {
+  CELL_SETTING_OPTIONS,
+  type CellResult,
+  type CellSpec,
+  cellLine,
+  cellSettingsFromFlags,
+  runCell,
+} from './cell.js';
 import { DkvCluster } from './cluster.js';
 import { preloadKeys } from './preload.js';
 import { stoppedCleanly } from './processes.js';
@@ -50,15 +57,11 @@ const HELP = `npm run bench -- [options]
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      duration: { type: 'string' },
-      warmup: { type: 'string' },
+      ...CELL_SETTING_OPTIONS,
       connections: { type: 'string' },
       ops: { type: 'string' },
       protocol: { type: 'string' },
       rate: { type: 'string' },
-      'value-bytes': { type: 'string' },
-      keys: { type: 'string' },
-      timeout: { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -67,14 +70,7 @@ async function main(): Promise<void> {
     console.log(HELP);
     return;
   }
-  const duration = numberFlag('duration', values.duration, 10);
-  const settings: CellSettings = {
-    durationMs: duration * 1000,
-    warmupMs: numberFlag('warmup', values.warmup, Math.min(2, duration * 0.2)) * 1000,
-    keys: Math.round(numberFlag('keys', values.keys, 10_000)),
-    valueBytes: Math.round(numberFlag('value-bytes', values['value-bytes'], 100)),
-    timeoutMs: numberFlag('timeout', values.timeout, 10) * 1000,
-  };
+  const settings = cellSettingsFromFlags(values, { durationS: 10 });
   const connections = intListFlag('connections', values.connections, [1, 16, 64]);
   const ops = choiceListFlag('ops', values.ops, OPS, [
     'put',

@@ -4,6 +4,8 @@
  * the run and the leader checked before and after it (a leader change under
  * load is reported, and later cells follow the new leader).
  */
+
+import { numberFlag } from './args.js';
 import type { BenchCluster, BenchNode, LeaderInfo } from './bench-cluster.js';
 import { type LoadResult, runLoad } from './load.js';
 import { type ProcessStats, ProcSampler } from './proc-stats.js';
@@ -30,6 +32,33 @@ export interface CellSettings {
   keys: number;
   valueBytes: number;
   timeoutMs: number;
+}
+
+/** The parseArgs options both benchmark scripts take for CellSettings. */
+export const CELL_SETTING_OPTIONS = {
+  duration: { type: 'string' },
+  warmup: { type: 'string' },
+  keys: { type: 'string' },
+  'value-bytes': { type: 'string' },
+  timeout: { type: 'string' },
+} as const;
+
+/**
+ * CellSettings from the flags of CELL_SETTING_OPTIONS; `durationS` is the default duration, and
+ * the warm-up defaults to `warmupS` or else 20% of the duration, at most 2 s.
+ */
+export function cellSettingsFromFlags(
+  values: Partial<Record<keyof typeof CELL_SETTING_OPTIONS, string>>,
+  defaults: { durationS: number; warmupS?: number },
+): CellSettings {
+  const duration = numberFlag('duration', values.duration, defaults.durationS);
+  return {
+    durationMs: duration * 1000,
+    warmupMs: numberFlag('warmup', values.warmup, defaults.warmupS ?? Math.min(2, duration * 0.2)) * 1000,
+    keys: Math.round(numberFlag('keys', values.keys, 10_000)),
+    valueBytes: Math.round(numberFlag('value-bytes', values['value-bytes'], 100)),
+    timeoutMs: numberFlag('timeout', values.timeout, 10) * 1000,
+  };
 }
 
 /** A server's figures over a cell, with its role. */

@@ -9,16 +9,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BenchCluster, BenchNode, LeaderInfo } from './bench-cluster.js';
+import { type BenchNode, type LeaderInfo, LocalBenchCluster } from './bench-cluster.js';
 import { freePort } from './free-port.js';
-import {
-  assertRunning,
-  leaderOrStop,
-  type ServerProcess,
-  startServer,
-  stopNodes,
-  trackTempDir,
-} from './processes.js';
+import { assertRunning, leaderOrStop, type ServerProcess, startServer, trackTempDir } from './processes.js';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
@@ -51,14 +44,8 @@ function nodeFlags(): string[] {
 }
 
 /** A running three-node dkv cluster on loopback. */
-export class DkvCluster implements BenchCluster {
+export class DkvCluster extends LocalBenchCluster<DkvNode> {
   readonly system = 'dkv' as const;
-  private current: LeaderInfo | null = null;
-
-  private constructor(
-    readonly nodes: DkvNode[],
-    private readonly dir: string,
-  ) {}
 
   /** Start three nodes and wait until they agree on a leader. */
   static async start(opts: DkvClusterOptions = {}): Promise<DkvCluster> {
@@ -111,26 +98,6 @@ export class DkvCluster implements BenchCluster {
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error(`dkv: no agreed leader within ${timeoutMs} ms; last statuses ${last}`);
-  }
-
-  leader(): BenchNode {
-    const id = this.current?.leaderId;
-    const n = this.nodes.find((x) => x.id === id);
-    if (!n) throw new Error('dkv: leader unknown; call waitForLeader() first');
-    return n;
-  }
-
-  followers(): BenchNode[] {
-    const leader = this.leader();
-    return this.nodes.filter((n) => n !== leader);
-  }
-
-  serverOutput(): { id: string; lines: number; tail: string[] }[] {
-    return this.nodes.map((n) => ({ id: n.id, lines: n.proc.lines, tail: [...n.proc.tail] }));
-  }
-
-  stop(): Promise<Record<string, string>> {
-    return stopNodes(this.nodes, this.dir);
   }
 }
 

@@ -10,16 +10,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BenchCluster, BenchNode, LeaderInfo } from './bench-cluster.js';
+import { type BenchNode, type LeaderInfo, LocalBenchCluster } from './bench-cluster.js';
 import { freePort } from './free-port.js';
-import {
-  assertRunning,
-  leaderOrStop,
-  type ServerProcess,
-  startServer,
-  stopNodes,
-  trackTempDir,
-} from './processes.js';
+import { assertRunning, leaderOrStop, type ServerProcess, startServer, trackTempDir } from './processes.js';
 
 /** Where Debian's etcd-server puts the daemon. */
 export const ETCD_BINARY = '/usr/bin/etcd';
@@ -62,14 +55,8 @@ interface MaintenanceStatus {
 }
 
 /** A running three-member etcd cluster on loopback. */
-export class EtcdCluster implements BenchCluster {
+export class EtcdCluster extends LocalBenchCluster<EtcdMember> {
   readonly system = 'etcd' as const;
-  private current: LeaderInfo | null = null;
-
-  private constructor(
-    readonly nodes: EtcdMember[],
-    private readonly dir: string,
-  ) {}
 
   /** Install etcd if needed, start three members and wait for health and one leader. */
   static async start(baseDir?: string): Promise<EtcdCluster> {
@@ -131,25 +118,6 @@ export class EtcdCluster implements BenchCluster {
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error(`etcd: no healthy cluster with one leader within ${timeoutMs} ms; last ${last}`);
-  }
-
-  leader(): BenchNode {
-    const n = this.nodes.find((x) => x.id === this.current?.leaderId);
-    if (!n) throw new Error('etcd: leader unknown; call waitForLeader() first');
-    return n;
-  }
-
-  followers(): BenchNode[] {
-    const leader = this.leader();
-    return this.nodes.filter((n) => n !== leader);
-  }
-
-  serverOutput(): { id: string; lines: number; tail: string[] }[] {
-    return this.nodes.map((n) => ({ id: n.id, lines: n.proc.lines, tail: [...n.proc.tail] }));
-  }
-
-  stop(): Promise<Record<string, string>> {
-    return stopNodes(this.nodes, this.dir);
   }
 }
 

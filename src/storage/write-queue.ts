@@ -117,11 +117,6 @@ export class WriteQueue {
     }
   }
 
-  /** Writes queued and not yet run. */
-  get length(): number {
-    return this.queue.length;
-  }
-
   /** Resolves once every write enqueued so far has finished. */
   idle(): Promise<void> {
     if (this.isIdle()) return Promise.resolve();
@@ -188,7 +183,6 @@ export class WriteQueue {
 
   /** Commit the group in one transaction; on a throw, fall back to one transaction per write. */
   private commit(group: Pending<unknown>[]): void {
-    if (group.length === 0) return;
     const durable = group.some((p) => p.durable);
     let results: unknown[];
     const start = performance.now();

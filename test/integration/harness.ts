@@ -93,20 +93,23 @@ export class TestCluster {
     return c;
   }
 
+  /** A node record with fresh ports and its data directory under the cluster's, not started. */
+  private async newNode(id: string): Promise<TestNode> {
+    return {
+      id,
+      rpcPort: await freePort(),
+      restPort: await freePort(),
+      dbPath: join(this.dir, id),
+      env: {},
+      proc: null,
+      output: [],
+    };
+  }
+
   private async init(opts: ClusterOptions): Promise<void> {
     const size = opts.size ?? 3;
     const ids = ['a', 'b', 'c', 'd', 'e'].slice(0, size);
-    for (const id of ids) {
-      this.nodes.push({
-        id,
-        rpcPort: await freePort(),
-        restPort: await freePort(),
-        dbPath: join(this.dir, id),
-        env: {},
-        proc: null,
-        output: [],
-      });
-    }
+    for (const id of ids) this.nodes.push(await this.newNode(id));
     for (const from of this.nodes) {
       for (const to of this.nodes) {
         if (from === to) continue;
@@ -172,15 +175,7 @@ export class TestCluster {
     via: TestNode = this.nodes[0]!,
     env: Record<string, string> = {},
   ): Promise<TestNode> {
-    const n: TestNode = {
-      id,
-      rpcPort: await freePort(),
-      restPort: await freePort(),
-      dbPath: join(this.dir, id),
-      env: {},
-      proc: null,
-      output: [],
-    };
+    const n = await this.newNode(id);
     // The founders' timing, without their membership or cluster id.
     const { DKV_CLUSTER: _c, DKV_CLUSTER_ID: _i, DKV_NODE_ID: _n, ...shared } = this.nodes[0]!.env;
     n.env = {
