@@ -23,7 +23,7 @@ import {
   type Role,
 } from '../raft/index.js';
 import { encodeRequest } from '../storage/request-codec.js';
-import type { Command, CommandResult, NodeStore } from '../storage/types.js';
+import type { ApplyResult, Command, CommandResult, NodeStore } from '../storage/types.js';
 import type { PeerTransport } from '../transport/types.js';
 import { ClusterClient } from './cluster-client.js';
 import { parseMemberRecord } from './member-context.js';
@@ -134,6 +134,8 @@ export class RaftNode implements KvBackend {
 
   constructor(private readonly opts: RaftNodeOptions) {
     this.store = opts.store;
+    // A write nobody awaited (applied state, a commit index) failed: stop as any write failure does.
+    this.store.onFatal = (e) => this.fail(e);
     this.transport = opts.transport;
     this.log = opts.log;
     this.membership = new Membership({
@@ -378,8 +380,8 @@ export class RaftNode implements KvBackend {
       else late.push(m);
     }
     if (early.length > 0) this.transport.send(early);
-    // One transaction: persist, then apply what is committed. Only new entries, a snapshot or a
-    // new term/vote need the fsync; a commit-index-only change does not (Raft recovers it).
+    // Persist in this turn's group commit; apply what is committed. Only new entries, a snapshot
+    // or a new term/vote need the fsync; a commit-index-only change does not (Raft recovers it).
     // Issued now, so the store sees writes in the order the core handed them out.
     const write = this.store.writeReady({
       hardState: rd.hardState,
@@ -387,14 +389,19 @@ export class RaftNode implements KvBackend {
       snapshot: rd.snapshot ? { meta: rd.snapshot.meta, data: rd.snapshot.data } : null,
       apply: rd.committedEntries,
       sync: rd.mustSync || rd.entries.length > 0 || rd.snapshot !== null,
-      deferrable: this.nobodyWaits(rd),
     });
-    write.catch(() => {}); // observed in order below; this only keeps Node from calling it unhandled
+    // Applied in memory already (visible to reads): answer now, not after earlier writes' fsyncs.
+    // A reply rests on the entry being committed, i.e. durable in a majority of logs.
+    if (write.applied) this.answerApplied(rd, write.applied);
+    write.written.catch(() => {}); // observed in order below; this only keeps Node from calling it unhandled
     this.writesInFlight++;
     this.finished = this.finished
       .then(async () => {
         if (this.fatal) return;
-        this.finishReady(rd, await write, late, snapshots);
+        const results = await write.written;
+        if (this.fatal) return;
+        if (!write.applied) this.answerApplied(rd, results);
+        this.finishReady(rd, late, snapshots);
         await this.maybeCompact();
       })
       .catch((e: unknown) => this.fail(e as Error))
@@ -404,29 +411,17 @@ export class RaftNode implements KvBackend {
       });
   }
 
-  /**
-   * Whether no one here waits for rd's applies: a follower with no client write, read or read
-   * round pending (a leader's applies answer clients; a follower's own proposals come back as
-   * committed entries that its clients wait for).
-   */
-  private nobodyWaits(rd: Ready): boolean {
-    return (
-      !this.raw.isLeader() &&
-      rd.readStates.length === 0 &&
-      this.writes.size() === 0 &&
-      this.appliedWaiters.length === 0 &&
-      this.pendingReads.length === 0 &&
-      this.readRounds.size === 0
-    );
+  /** Answer the writes proposed here that rd's committed entries carried, and reads now applied. */
+  private answerApplied(rd: Ready, results: ApplyResult[]): void {
+    for (let i = 0; i < rd.committedEntries.length; i++) {
+      const r = results[i]!;
+      if (r.requestId !== null && r.result !== null) this.writes.resolve(r.requestId, r.result);
+    }
+    this.releaseAppliedWaiters();
   }
 
-  /** rd's write is done: send what waited for it, answer waiters, and tell the core (in order). */
-  private finishReady(
-    rd: Ready,
-    results: { requestId: string | null; result: CommandResult | null }[],
-    late: Message[],
-    snapshots: Message[],
-  ): void {
+  /** rd's write is done: send what waited for it, and tell the core (in order). */
+  private finishReady(rd: Ready, late: Message[], snapshots: Message[]): void {
     if (rd.snapshot) {
       this.log.info({ index: rd.snapshot.meta.index }, 'installed a snapshot from the leader');
       this.observer.onSnapshotInstalled?.();
@@ -434,13 +429,7 @@ export class RaftNode implements KvBackend {
     }
     if (late.length > 0) this.transport.send(late);
     for (const m of snapshots) this.sendSnapshot(m);
-    // Answer the writes proposed here.
-    let membershipChanged = false;
-    for (let i = 0; i < rd.committedEntries.length; i++) {
-      const r = results[i]!;
-      if (r.requestId !== null && r.result !== null) this.writes.resolve(r.requestId, r.result);
-      if (rd.committedEntries[i]!.type === EntryType.ConfChange) membershipChanged = true;
-    }
+    const membershipChanged = rd.committedEntries.some((e) => e.type === EntryType.ConfChange);
     // Read points.
     for (const rs of rd.readStates) {
       const key = Buffer.from(rs.context).toString('hex');
@@ -669,8 +658,6 @@ export class RaftNode implements KvBackend {
         Math.max(0, deadlineMs - Date.now()),
       );
       this.appliedWaiters.push(waiter);
-      // A follower may hold back applies nobody waited for; someone does now.
-      this.store.hurry();
     });
   }
 

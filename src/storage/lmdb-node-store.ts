@@ -7,6 +7,7 @@ import {
   EntryType,
   type LogStorage,
 } from '../raft/index.js';
+import { ApplyBuffer, ApplyLayer } from './apply-buffer.js';
 import { DecodeError } from './bytes.js';
 import { applyConfChangeToState } from './conf-state-update.js';
 import { encodeEntry, logKey } from './entry-codec.js';
@@ -19,19 +20,18 @@ import { decodeRequest } from './request-codec.js';
 import { decodeSnapshot, SnapshotEncoder } from './snapshot-codec.js';
 import { NO_STORE_OBSERVER, type StoreObserver } from './store-observer.js';
 import type {
+  ApplyResult,
   Command,
   CommandResult,
   NodeStore,
   PersistBatch,
   ReadyWrite,
+  ReadyWriteOutcome,
   Request,
   StoredValue,
 } from './types.js';
 import { decodeStoredValue, encodeStoredValue } from './value-codec.js';
 import { WriteQueue } from './write-queue.js';
-
-/** What apply() returns for one entry. */
-type ApplyResult = { requestId: string | null; result: CommandResult | null };
 
 /** An entry decoded before its transaction, so a malformed payload fails before anything is written. */
 type DecodedEntry =
@@ -45,12 +45,19 @@ interface SnapshotReader {
   released: boolean;
 }
 
+/** Past this many keys in the open apply layer, write it without waiting for company. */
+const APPLY_BUFFER_HURRY_KEYS = 10_000;
+
 /**
  * NodeStore on one LMDB environment (see open-store.ts): the Raft log, hard
- * state and the KV state machine. Writes are group-committed by a WriteQueue:
- * those of one event-loop turn share one synchronous transaction and one
- * fsync, and a write that throws rolls back alone; persist() resolves only
- * once its transaction is on disk.
+ * state and the KV state machine.
+ *
+ * Writes are group-committed by a WriteQueue: those of one event-loop turn
+ * share one transaction and one fsync, and persist() resolves only once its
+ * transaction is on disk. Committed entries are applied in memory, into an
+ * ApplyBuffer that reads look through, and written with the next group (see
+ * apply-buffer.ts for why that is safe); only after a snapshot install, until
+ * it is committed, do applies run inside their own transaction.
  */
 export class LmdbNodeStore implements NodeStore {
   readonly log: LogStorage;
@@ -58,8 +65,21 @@ export class LmdbNodeStore implements NodeStore {
   /** Every write goes through here, in order. */
   private readonly writes: WriteQueue;
   private readonly readers = new Set<SnapshotReader>();
+  /** Applied changes not yet committed to LMDB. */
+  private readonly buffer = new ApplyBuffer();
+  /** The queued write of the buffer's open layer, if one is queued. */
+  private bufferWrite: Promise<void> | null = null;
+  /**
+   * Writes that apply inside their own transaction (a snapshot install, and applies queued
+   * behind one) and are not yet committed: while there are any, applying in memory would build
+   * on a state about to be replaced, so applies queue behind them instead.
+   */
+  private applyingInTxn = 0;
+  /** The first write failure: the store refuses writes from then on. */
+  private failure: Error | null = null;
   /** Told how long durable writes and applies take (metrics); set by the daemon. */
   observer: StoreObserver = NO_STORE_OBSERVER;
+  onFatal: (error: Error) => void = () => {};
 
   constructor(
     /** The LMDB handles; exposed for tools and tests (e.g. observing flushes), not for writes. */
@@ -73,47 +93,162 @@ export class LmdbNodeStore implements NodeStore {
   }
 
   async persist(batch: PersistBatch): Promise<void> {
-    await this.writeReady({ ...batch, apply: [], sync: true });
+    await this.writeReady({ ...batch, apply: [], sync: true }).written;
   }
 
   async apply(entries: Entry[]): Promise<ApplyResult[]> {
-    return this.writeReady({ hardState: null, entries: [], snapshot: null, apply: entries, sync: false });
+    const out = this.writeReady({
+      hardState: null,
+      entries: [],
+      snapshot: null,
+      apply: entries,
+      sync: false,
+    });
+    if (out.applied === null) return out.written;
+    await this.flushApplied();
+    return out.applied;
   }
 
-  async writeReady(w: ReadyWrite): Promise<ApplyResult[]> {
-    this.assertOpen();
+  writeReady(w: ReadyWrite): ReadyWriteOutcome {
+    this.assertWritable();
     const persists = w.snapshot !== null || w.hardState !== null || w.entries.length > 0;
-    if (!persists && w.apply.length === 0) return [];
     assertContiguous(w.entries);
     assertContiguous(w.apply);
     const snap = w.snapshot;
     const decodedSnapshot = snap ? decodeSnapshotOrThrow(snap.data, snap.meta.index) : null;
     const decodedApply = w.apply.map(decodeForApply);
-    let installed = '';
-    /** How long the apply took, reported once the transaction is committed (-1: nothing applied). */
-    let applyMs = -1;
-    const write = (): ApplyResult[] => {
-      if (snap && decodedSnapshot) installed = this.installSnapshotInTxn(snap, decodedSnapshot);
-      if (w.hardState) this.meta.setHardState(w.hardState);
-      this.appendInTxn(w.entries);
-      // Applying here is safe: every applied entry is appended by this transaction or an earlier
-      // one, transactions commit in the order issued, and a crash keeps a prefix of them, so the
-      // applied index never passes the log. (Client acknowledgements rest on the majority's
-      // flushed logs, not on this node's apply being durable.)
-      if (w.apply.length === 0) return [];
-      const applyStart = performance.now();
-      const applied = this.applyInTxn(w.apply, decodedApply);
-      applyMs = performance.now() - applyStart;
-      return applied;
-    };
-    // Group-committed with the other writes of this event-loop turn (write-queue.ts); durable
-    // before it resolves when it persists anything that needs it.
     const durable = w.sync && persists;
     const weight = w.entries.length + w.apply.length;
-    const results = await this.writes.enqueue(write, durable, weight, !durable && w.deferrable === true);
-    if (installed) this.report(installed);
-    if (applyMs >= 0) this.observer.onApply?.(w.apply.length, applyMs);
-    return results;
+
+    if (snap || this.applyingInTxn > 0) {
+      // The slow path: persist and apply in one transaction, after the install it may follow.
+      let installed = '';
+      let applyMs = -1;
+      /** What the buffer held when the install ran (sealed once: the body may run twice). */
+      let drained: ApplyLayer | null | undefined;
+      this.applyingInTxn++;
+      const written = this.writes
+        .enqueue(
+          () => {
+            if (snap && decodedSnapshot) {
+              // Everything applied so far first, so the install checks against it; sealed layers
+              // are already committed (an exclusive group runs after every asynchronous one).
+              if (drained === undefined) drained = this.buffer.seal();
+              if (drained) this.writeLayerInTxn(drained);
+              installed = this.installSnapshotInTxn(snap, decodedSnapshot);
+              // The commit follows in this same synchronous call: no read sees LMDB without the buffer.
+              this.buffer.reset();
+            }
+            this.persistInTxn(w);
+            if (w.apply.length === 0) return [];
+            const start = performance.now();
+            const { layer, results } = this.applyToLayer(w.apply, decodedApply);
+            this.writeLayerInTxn(layer);
+            applyMs = performance.now() - start;
+            return results;
+          },
+          { durable, weight, exclusive: snap !== null },
+        )
+        .then(
+          (results) => {
+            this.applyingInTxn--;
+            if (installed) this.report(installed);
+            if (applyMs >= 0) this.observer.onApply?.(w.apply.length, applyMs);
+            return results;
+          },
+          (e: unknown) => {
+            this.applyingInTxn--;
+            throw e;
+          },
+        );
+      return { applied: null, written };
+    }
+
+    // The fast path: apply in memory now; persist in this turn's group.
+    let applied: ApplyResult[] = [];
+    if (w.apply.length > 0) {
+      const start = performance.now();
+      const { layer, results } = this.applyToLayer(w.apply, decodedApply);
+      this.buffer.add(layer);
+      this.observer.onApply?.(w.apply.length, performance.now() - start);
+      applied = results;
+      this.scheduleBufferWrite();
+    }
+    if (!persists) return { applied, written: Promise.resolve([]) };
+    if (!durable) {
+      // A commit-index-only hard state: nobody waits for it, so it waits for company.
+      this.fatalIfFails(
+        this.writes.enqueue(() => this.persistInTxn(w), { durable, weight, deferrable: true }),
+      );
+      return { applied, written: Promise.resolve([]) };
+    }
+    const written = this.writes.enqueue(() => this.persistInTxn(w), { durable, weight });
+    return { applied, written: written.then(() => []) };
+  }
+
+  /** Write the hard state and entries of a Ready in the current write transaction. */
+  private persistInTxn(w: PersistBatch): void {
+    if (w.hardState) this.meta.setHardState(w.hardState);
+    this.appendInTxn(w.entries);
+  }
+
+  /** Queue the write of the buffer's open layer, unless one is queued: it waits for company. */
+  private scheduleBufferWrite(): void {
+    if (this.bufferWrite === null) {
+      let layer: ApplyLayer | null | undefined;
+      const write = this.writes.enqueue(
+        () => {
+          // Sealed once: the queue may run a body again (retrying a group one write at a time).
+          if (layer === undefined) {
+            layer = this.buffer.seal();
+            this.bufferWrite = null;
+          }
+          if (layer) this.writeLayerInTxn(layer);
+        },
+        { durable: false, weight: 0, deferrable: true },
+      );
+      this.bufferWrite = write.then(() => {
+        if (layer) this.buffer.release(layer);
+      });
+      this.fatalIfFails(this.bufferWrite);
+    }
+    if (this.buffer.openKeys() >= APPLY_BUFFER_HURRY_KEYS) this.writes.hurry();
+  }
+
+  /** Write everything applied so far to LMDB; resolves once committed. */
+  private async flushApplied(): Promise<void> {
+    const pending = this.bufferWrite;
+    if (pending === null) return;
+    this.writes.hurry();
+    await pending;
+  }
+
+  /**
+   * A write nobody awaits that fails stops the store: applied state it carried would otherwise
+   * be visible in memory and missing from LMDB. Remember the first failure and tell the node.
+   */
+  private fatalIfFails(write: Promise<unknown>): void {
+    write.catch((e: unknown) => {
+      if (this.failure !== null) return;
+      this.failure = e instanceof Error ? e : new Error(String(e));
+      this.onFatal(this.failure);
+    });
+  }
+
+  /** Write an applied layer's changes, applied index and membership in the current write transaction. */
+  private writeLayerInTxn(layer: ApplyLayer): void {
+    const kv = this.dbs.kv;
+    for (const [k, v] of layer.kv) {
+      const key = Buffer.from(k, 'latin1');
+      if (v === null) kv.removeSync(key);
+      else kv.putSync(key, encodeStoredValue(v.value, v.modRevision));
+    }
+    if (layer.confState && layer.members) {
+      this.meta.setConfState(layer.confState);
+      this.meta.setMembers(layer.members);
+    }
+    // Same transaction as the KV changes: a restart neither loses nor re-applies an entry.
+    this.meta.setApplied(layer.applied);
   }
 
   /** Replace the KV data, log and membership with a snapshot, in the current write transaction. */
@@ -170,12 +305,20 @@ export class LmdbNodeStore implements NodeStore {
     for (const e of entries) this.dbs.log.putSync(logKey(e.index), encodeEntry(e));
   }
 
-  /** Apply decoded committed entries in the current write transaction, with the applied index and membership. */
-  private applyInTxn(entries: Entry[], decoded: ReturnType<typeof decodeForApply>[]): ApplyResult[] {
-    const applied = this.meta.applied();
+  /**
+   * Apply decoded committed entries to a new layer over the current state (buffer, then LMDB),
+   * without changing either: the caller adds the layer to the buffer or writes it in its
+   * transaction. A throw (a corrupt stored value) leaves nothing half-applied.
+   */
+  private applyToLayer(
+    entries: Entry[],
+    decoded: DecodedEntry[],
+  ): { layer: ApplyLayer; results: ApplyResult[] } {
+    const applied = this.appliedIndex();
     if (entries[0]!.index !== applied + 1) {
       throw new Error(`storage: apply of entry ${entries[0]!.index} after applied index ${applied}`);
     }
+    const layer = new ApplyLayer();
     let membership: { confState: ConfState; members: Map<string, string> } | null = null;
     const results: ApplyResult[] = [];
     for (const d of decoded) {
@@ -184,10 +327,10 @@ export class LmdbNodeStore implements NodeStore {
           results.push({ requestId: null, result: null });
           break;
         case 'request':
-          results.push({ requestId: d.request.id, result: this.execute(d.request.command, d.index) });
+          results.push({ requestId: d.request.id, result: this.execute(layer, d.request.command, d.index) });
           break;
         case 'conf': {
-          membership ??= { confState: this.meta.confState(), members: this.meta.members() };
+          membership ??= { confState: this.confState(), members: this.memberAddresses() };
           membership = applyConfChangeToState(membership.confState, membership.members, d.change);
           results.push({ requestId: null, result: null });
           break;
@@ -195,49 +338,59 @@ export class LmdbNodeStore implements NodeStore {
       }
     }
     if (membership) {
-      this.meta.setConfState(membership.confState);
-      this.meta.setMembers(membership.members);
+      layer.confState = membership.confState;
+      layer.members = membership.members;
     }
-    // Same transaction as the KV changes: a restart neither loses nor re-applies an entry.
-    this.meta.setApplied(entries[entries.length - 1]!.index);
-    return results;
+    layer.applied = entries[entries.length - 1]!.index;
+    return { layer, results };
   }
 
-  /** Run one client write in the current write transaction; its revision is the entry's index. */
-  private execute(c: Command, revision: number): CommandResult {
-    const kv = this.dbs.kv;
+  /** Run one client write into `layer`; its revision is the entry's index. */
+  private execute(layer: ApplyLayer, c: Command, revision: number): CommandResult {
+    const k = c.key.toString('latin1');
+    const current = (): StoredValue | null => {
+      const v = layer.kv.get(k);
+      return v !== undefined ? v : this.read(c.key);
+    };
     switch (c.op) {
       case 'put':
-        kv.putSync(c.key, encodeStoredValue(c.value, revision));
+        layer.kv.set(k, { value: c.value, modRevision: revision });
         return { op: 'put', revision };
       case 'delete': {
-        const deleted = kv.doesExist(c.key);
-        if (deleted) kv.removeSync(c.key);
+        const deleted = current() !== null;
+        if (deleted) layer.kv.set(k, null);
         return { op: 'delete', deleted, revision };
       }
       case 'cas': {
-        const raw = kv.get(c.key);
-        const current = raw === undefined ? null : decodeValueOrThrow(c.key, raw).value;
-        const swapped = c.expected === null ? current === null : current?.equals(c.expected) === true;
-        if (swapped) kv.putSync(c.key, encodeStoredValue(c.value, revision));
-        return { op: 'cas', swapped, current: swapped ? null : current, revision };
+        const value = current()?.value ?? null;
+        const swapped = c.expected === null ? value === null : value?.equals(c.expected) === true;
+        if (swapped) layer.kv.set(k, { value: c.value, modRevision: revision });
+        return { op: 'cas', swapped, current: swapped ? null : value, revision };
       }
     }
+  }
+
+  /** A key's applied value: the buffer's, else LMDB's (the current write transaction's, inside one). */
+  private read(key: Buffer): StoredValue | null {
+    const buffered = this.buffer.get(key);
+    if (buffered !== undefined) return buffered;
+    const raw = this.dbs.kv.get(key);
+    return raw === undefined ? null : decodeValueOrThrow(key, raw);
   }
 
   appliedIndex(): number {
     this.assertOpen();
-    return this.meta.applied();
+    return this.buffer.applied() || this.meta.applied();
   }
 
   confState(): ConfState {
     this.assertOpen();
-    return this.meta.confState();
+    return this.buffer.membership()?.confState ?? this.meta.confState();
   }
 
   memberAddresses(): Map<string, string> {
     this.assertOpen();
-    return this.meta.members();
+    return new Map(this.buffer.membership()?.members ?? this.meta.members());
   }
 
   clusterId(): string | null {
@@ -255,8 +408,7 @@ export class LmdbNodeStore implements NodeStore {
     this.assertOpen();
     // LMDB rejects such keys outright; none can have been stored.
     if (key.byteLength === 0 || key.byteLength > MAX_KEY_BYTES) return null;
-    const raw = this.dbs.kv.get(key);
-    return raw === undefined ? null : decodeValueOrThrow(key, raw);
+    return this.read(key);
   }
 
   range(
@@ -282,10 +434,33 @@ export class LmdbNodeStore implements NodeStore {
     const end = prefixEnd(prefix) ?? undefined;
     if (start !== undefined && end !== undefined && Buffer.compare(start, end) >= 0)
       return { kvs, more: false };
-    for (const { key, value } of this.dbs.kv.getRange({ start, end, exclusiveStart, limit: limit + 1 })) {
+    // Merge LMDB's keys with the applied changes still in the buffer (which win, null: deleted).
+    const changes = this.buffer.changesIn(start ?? null, exclusiveStart, end ?? null);
+    let c = 0;
+    /** Add one live key; false once the page is full and one more key exists. */
+    const add = (key: Buffer, value: StoredValue): boolean => {
+      if (kvs.length === limit) return false;
+      kvs.push({ key, value });
+      return true;
+    };
+    for (const { key, value } of this.dbs.kv.getRange({ start, end, exclusiveStart })) {
       if (!hasPrefix(key, prefix)) break;
-      if (kvs.length === limit) return { kvs, more: true };
-      kvs.push({ key, value: decodeValueOrThrow(key, value) });
+      for (; c < changes.length && Buffer.compare(changes[c]!.key, key) < 0; c++) {
+        const ch = changes[c]!;
+        if (ch.value !== null && hasPrefix(ch.key, prefix) && !add(ch.key, ch.value))
+          return { kvs, more: true };
+      }
+      if (c < changes.length && changes[c]!.key.equals(key)) {
+        const ch = changes[c++]!;
+        if (ch.value !== null && !add(key, ch.value)) return { kvs, more: true };
+        continue;
+      }
+      if (!add(key, decodeValueOrThrow(key, value))) return { kvs, more: true };
+    }
+    for (; c < changes.length; c++) {
+      const ch = changes[c]!;
+      if (ch.value !== null && hasPrefix(ch.key, prefix) && !add(ch.key, ch.value))
+        return { kvs, more: true };
     }
     return { kvs, more: false };
   }
@@ -359,23 +534,29 @@ export class LmdbNodeStore implements NodeStore {
     }
   }
 
-  hurry(): void {
-    this.writes.hurry();
-  }
-
   async compact(index: number): Promise<void> {
     this.assertOpen();
-    await this.writes.enqueue(() => {
-      const applied = this.meta.applied();
-      if (index > applied) throw new Error(`storage: compact ${index} is past the applied index ${applied}`);
-      const compacted = this.meta.compacted().index;
-      if (index <= compacted) return;
-      // Read (and verify) the term before its entry goes: term(index) must keep answering.
-      const term = this.log.term(index);
-      const keys = [...this.dbs.log.getKeys({ end: logKey(index), inclusiveEnd: true })];
-      for (const key of keys) this.dbs.log.removeSync(key);
-      this.meta.setCompacted(index, term);
-    }, false);
+    this.assertWritable();
+    let drained: ApplyLayer | null | undefined;
+    await this.writes.enqueue(
+      () => {
+        // Everything applied so far first: compaction may go up to the in-memory applied index.
+        if (drained === undefined) drained = this.buffer.seal();
+        if (drained) this.writeLayerInTxn(drained);
+        const applied = this.meta.applied();
+        if (index > applied)
+          throw new Error(`storage: compact ${index} is past the applied index ${applied}`);
+        const compacted = this.meta.compacted().index;
+        if (index <= compacted) return;
+        // Read (and verify) the term before its entry goes: term(index) must keep answering.
+        const term = this.log.term(index);
+        const keys = [...this.dbs.log.getKeys({ end: logKey(index), inclusiveEnd: true })];
+        for (const key of keys) this.dbs.log.removeSync(key);
+        this.meta.setCompacted(index, term);
+      },
+      { durable: false },
+    );
+    if (drained) this.buffer.release(drained);
   }
 
   async close(): Promise<void> {
@@ -383,6 +564,7 @@ export class LmdbNodeStore implements NodeStore {
     this.closed = true;
     // A snapshot stream still pinning a read transaction would otherwise hold the environment open.
     for (const reader of this.readers) this.release(reader);
+    // The applied state still in memory is written first (a restart would re-apply it anyway).
     this.writes.hurry();
     await this.writes.idle();
     await this.dbs.env.flushed;
@@ -398,6 +580,12 @@ export class LmdbNodeStore implements NodeStore {
 
   private assertOpen(): void {
     if (this.closed) throw unavailable('storage is closed');
+  }
+
+  /** Refuse writes once closed, or once a write nobody awaited has failed. */
+  private assertWritable(): void {
+    this.assertOpen();
+    if (this.failure) throw new Error(`storage: an earlier write failed: ${this.failure.message}`);
   }
 }
 

@@ -34,9 +34,9 @@ export interface PersistBatch {
   snapshot: { meta: SnapshotMeta; data: Uint8Array } | null;
 }
 
-/** Everything one Ready asks of the store, done in one transaction. */
+/** Everything one Ready asks of the store. */
 export interface ReadyWrite extends PersistBatch {
-  /** Committed entries to apply after the persist, in the same transaction. */
+  /** Committed entries to apply after the persist. */
   apply: Entry[];
   /**
    * Wait until the transaction is flushed before resolving. Needed whenever the batch persists
@@ -44,12 +44,28 @@ export interface ReadyWrite extends PersistBatch {
    * recovers the commit index), and applying never needs it (the log already holds the entries).
    */
   sync: boolean;
+}
+
+/** The result of applying one committed entry: the client write it answers, if any. */
+export interface ApplyResult {
+  requestId: string | null;
+  result: CommandResult | null;
+}
+
+/** What writeReady() did at once, and what it still does. */
+export interface ReadyWriteOutcome {
   /**
-   * Nobody waits for this write (a follower applying entries no local client or read waits for):
-   * when it needs no flush, the store may hold it back for a few milliseconds so that it shares
-   * the next write's transaction and fsync instead of costing one of its own.
+   * The apply results when the entries were applied at once, in memory (visible to reads now,
+   * written to LMDB with a later group); null when they are applied inside the write's own
+   * transaction (after a snapshot install), and `written` carries them.
    */
-  deferrable?: boolean;
+  applied: ApplyResult[] | null;
+  /**
+   * Resolves once the part that must be awaited is done: the persist durable when `sync` asked
+   * for it, and the applies committed when `applied` is null (with their results). A write that
+   * needs neither resolves at once (with []); if it fails later, the store calls onFatal.
+   */
+  written: Promise<ApplyResult[]>;
 }
 
 /**
@@ -62,19 +78,21 @@ export interface NodeStore {
   /** Write the batch in one transaction; resolves only once it is flushed to disk (durable). */
   persist(batch: PersistBatch): Promise<void>;
   /**
-   * Apply committed entries in one transaction, with the applied index and the membership
+   * Apply committed entries and write them to LMDB, with the applied index and the membership
    * (conf-change entries) in the same transaction. Returns one result per entry: the
    * CommandResult of a client write, null for no-ops and conf changes. Resolves once
-   * committed (visible to reads); the log already holds these entries durably.
+   * committed; the log already holds these entries durably. (For tools and tests: the node
+   * uses writeReady, which does not wait for the apply's transaction.)
    */
-  apply(entries: Entry[]): Promise<{ requestId: string | null; result: CommandResult | null }[]>;
+  apply(entries: Entry[]): Promise<ApplyResult[]>;
   /**
-   * One Ready's whole write: persist, then apply, in a single transaction; resolves with the
-   * apply results once committed, and once flushed when `sync` is set.
+   * One Ready's write: persist (in a transaction shared with the other writes of this
+   * event-loop turn), then apply. Applies run in memory at once when they can; see
+   * ReadyWriteOutcome.
    */
-  writeReady(w: ReadyWrite): Promise<{ requestId: string | null; result: CommandResult | null }[]>;
-  /** Start any deferred write now (someone began waiting for it). */
-  hurry(): void;
+  writeReady(w: ReadyWrite): ReadyWriteOutcome;
+  /** Called once if a write nobody awaits fails (the store refuses writes from then on). */
+  onFatal: (error: Error) => void;
   /** The index of the last applied entry. */
   appliedIndex(): number;
   /** Membership as of the applied index, with each member's address from its conf change context. */

@@ -23,10 +23,10 @@
  * Either way the group runs on setImmediate: by then Node has flushed the
  * sockets written this turn (HTTP/2 writes go out on a native immediate,
  * which runs before JavaScript immediates), so a leader's appends are on the
- * wire while it syncs its own log. A group of only deferrable writes (a
- * follower's applies that nobody waits for) waits up to DEFER_MS instead, for
- * a write to share its transaction and fsync with; any other write, or
- * hurry(), starts it at once.
+ * wire while it syncs its own log. A group of only deferrable writes (applied
+ * state and commit indexes, which nobody waits for) waits up to DEFER_MS
+ * instead, for a write to share its transaction and fsync with; any other
+ * write, or hurry(), starts it at once.
  */
 import { TransactionFlags } from 'lmdb';
 
@@ -52,18 +52,45 @@ export const SYNC_MAX_WEIGHT = 4;
 export const DURABLE_TXN = TransactionFlags.ABORTABLE | TransactionFlags.SYNCHRONOUS_COMMIT;
 
 /**
- * A synchronous transaction that may return before it is on disk (lmdb-js
- * flushes it as part of overlappingSync, as it does its own batches): for
- * writes that nothing acknowledges on the strength of (applying committed
- * entries, a commit index).
+ * LMDB's MDB_NOMETASYNC, which lmdb-js passes through to mdb_txn_begin (it
+ * keeps `flags & 0xf0000`) but has no name for: fdatasync the data pages, then
+ * write the meta page without waiting for it. One flush instead of two; the
+ * transaction may be lost in an OS crash (the previous meta page, whose pages
+ * are all on disk, is then the last one), never half-written, and the next
+ * durable commit's fdatasync makes it durable too.
  */
-export const LAZY_TXN = DURABLE_TXN | TransactionFlags.NO_SYNC_FLUSH;
+export const NO_META_SYNC = 0x40000;
 
-/** One queued write: its body, whether it must be durable before resolving, and its promise. */
+/**
+ * A synchronous transaction that need not be durable on return: for writes
+ * that nothing acknowledges on the strength of (applied state, a commit
+ * index). lmdb-js's own NO_SYNC_FLUSH would still cost both flushes under
+ * overlappingSync (it flushes right after the commit, in the same thread).
+ */
+export const LAZY_TXN = DURABLE_TXN | NO_META_SYNC;
+
+/** How a write is to be committed. */
+export interface WriteOptions {
+  /** Resolve only once the write is on disk. */
+  durable: boolean;
+  /** The Raft entries the write carries (decides synchronous or asynchronous commit); default 1. */
+  weight?: number;
+  /** Nobody waits for it: it may wait up to DEFER_MS for another write to share its transaction. */
+  deferrable?: boolean;
+  /**
+   * Commit its group synchronously, once no asynchronous group is in flight: then the body and
+   * the commit run in one synchronous call, with no moment in between at which JavaScript runs
+   * (a snapshot install drops the in-memory applied state in its body).
+   */
+  exclusive?: boolean;
+}
+
+/** One queued write: its body, how to commit it, and its promise. */
 interface Pending<T> {
   run: () => T;
   durable: boolean;
   weight: number;
+  exclusive: boolean;
   resolve: (value: T) => void;
   reject: (error: unknown) => void;
 }
@@ -79,6 +106,8 @@ export class WriteQueue {
   private idleWaiters: (() => void)[] = [];
   /** Asynchronous groups committing on lmdb-js's writer thread. */
   private asyncGroups = 0;
+  /** An exclusive group waits for the asynchronous groups in flight. */
+  private waitingForAsync = false;
 
   constructor(
     private readonly env: Transactor,
@@ -88,15 +117,16 @@ export class WriteQueue {
 
   /**
    * Run `run` inside a write transaction after every write enqueued before it. Resolves with its
-   * result once the transaction is committed, and when `durable`, once it is on disk. `weight` is
-   * the number of Raft entries the write carries. If `run` throws, its transaction rolls back and
-   * it rejects; in a synchronous group the writes grouped with it are retried one by one, so only
-   * the failing one fails, while an asynchronous group fails together (lmdb-js has already queued
-   * later groups behind it, so retrying would reorder writes).
+   * result once the transaction is committed, and when `durable`, once it is on disk. If `run`
+   * throws, its transaction rolls back and it rejects; in a synchronous group the writes grouped
+   * with it are retried one by one (so `run` may run twice), so only the failing one fails, while
+   * an asynchronous group fails together (lmdb-js has already queued later groups behind it, so
+   * retrying would reorder writes).
    */
-  enqueue<T>(run: () => T, durable: boolean, weight = 1, deferrable = false): Promise<T> {
+  enqueue<T>(run: () => T, opts: WriteOptions): Promise<T> {
+    const { durable, weight = 1, deferrable = false, exclusive = false } = opts;
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ run, durable, weight, resolve, reject } as Pending<unknown>);
+      this.queue.push({ run, durable, weight, exclusive, resolve, reject } as Pending<unknown>);
       if (deferrable) {
         if (!this.scheduled && this.deferTimer === null) {
           this.deferTimer = setTimeout(() => this.hurry(), DEFER_MS);
@@ -143,8 +173,18 @@ export class WriteQueue {
       return;
     }
     let weight = 0;
-    for (const p of group) weight += p.weight;
-    if (this.asyncGroups > 0 || weight > SYNC_MAX_WEIGHT) {
+    let exclusive = false;
+    for (const p of group) {
+      weight += p.weight;
+      exclusive ||= p.exclusive;
+    }
+    if (exclusive && this.asyncGroups > 0) {
+      // Back to the front of the queue until the last asynchronous group is done.
+      this.queue = group.concat(this.queue);
+      this.waitingForAsync = true;
+      return;
+    }
+    if (!exclusive && (this.asyncGroups > 0 || weight > SYNC_MAX_WEIGHT)) {
       this.commitAsync(group);
       return;
     }
@@ -177,6 +217,10 @@ export class WriteQueue {
       })
       .finally(() => {
         this.asyncGroups--;
+        if (this.asyncGroups === 0 && this.waitingForAsync) {
+          this.waitingForAsync = false;
+          this.hurry();
+        }
         this.maybeIdle();
       });
   }

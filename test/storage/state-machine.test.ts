@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import { DkvError, ErrorCode } from '../../src/errors.js';
 import { ConfChangeType, type Entry, EntryType } from '../../src/raft/index.js';
 import { ByteWriter } from '../../src/storage/bytes.js';
-import { encodeRequest, MAX_KEY_BYTES, MAX_VALUE_BYTES } from '../../src/storage/index.js';
+import { encodeRequest, MAX_KEY_BYTES, MAX_VALUE_BYTES, openNodeStore } from '../../src/storage/index.js';
 import { lmdbMaxKeySize } from '../../src/storage/lmdb-dbs.js';
 import { append, appendAndApply, confEntry, noopEntry, putEntry, requestEntry, tmpStore } from './helpers.js';
 
@@ -82,10 +82,12 @@ describe('put, delete, compare-and-swap', () => {
     await store.close();
   });
 
-  test('a failure in the middle of a batch rolls back the whole batch, applied index included', async () => {
-    const { store } = tmpStore();
+  test('a failure writing applied state rolls back the whole batch and stops the store', async () => {
+    const { store, dir } = tmpStore();
     const batch = [putEntry(1, 1, 'a', '1'), putEntry(2, 1, 'b', '2'), putEntry(3, 1, 'c', '3')];
     await append(store, batch);
+    const fatal: Error[] = [];
+    store.onFatal = (e) => fatal.push(e);
     const kv = store.dbs.kv;
     const realPut = kv.putSync.bind(kv);
     let puts = 0;
@@ -95,13 +97,22 @@ describe('put, delete, compare-and-swap', () => {
     }) as typeof kv.putSync;
     await assert.rejects(store.apply(batch), /injected disk failure/);
     kv.putSync = realPut;
-    assert.equal(store.appliedIndex(), 0);
-    assert.equal(store.get(b('a')), null, 'the put before the failure was rolled back');
-    // The same batch applies cleanly afterwards.
-    await store.apply(batch);
-    assert.equal(store.appliedIndex(), 3);
-    assert.deepEqual(store.get(b('c')), { value: b('3'), modRevision: 3 });
+    // The applied state was visible in memory and is not in LMDB: the store must not go on.
+    assert.equal(fatal.length, 1);
+    assert.match(fatal[0]!.message, /injected disk failure/);
+    assert.throws(
+      () => store.writeReady({ hardState: null, entries: [], snapshot: null, apply: [], sync: false }),
+      /an earlier write failed: injected disk failure/,
+    );
     await store.close();
+    // On disk nothing of the batch landed, applied index included; reopened, it applies cleanly.
+    const reopened = openNodeStore(dir);
+    assert.equal(reopened.appliedIndex(), 0);
+    assert.equal(reopened.get(b('a')), null, 'the put before the failure was rolled back');
+    await reopened.apply(batch);
+    assert.equal(reopened.appliedIndex(), 3);
+    assert.deepEqual(reopened.get(b('c')), { value: b('3'), modRevision: 3 });
+    await reopened.close();
   });
 });
 

@@ -42,9 +42,9 @@ describe('WriteQueue', () => {
   test('writes queued in one turn commit in one synchronous transaction, in order', async () => {
     const { env, queue, counts, put, get } = fixture();
     const results = await Promise.all([
-      queue.enqueue(put('a', '1'), true),
-      queue.enqueue(put('a', '2'), false),
-      queue.enqueue(put('b', '3'), true),
+      queue.enqueue(put('a', '1'), { durable: true }),
+      queue.enqueue(put('a', '2'), { durable: false }),
+      queue.enqueue(put('b', '3'), { durable: true }),
     ]);
     assert.deepEqual(results, ['a', 'a', 'b']);
     assert.deepEqual(counts, { sync: 1, async: 0 });
@@ -54,11 +54,11 @@ describe('WriteQueue', () => {
 
   test('a deferrable write waits for company and shares its transaction', async () => {
     const { env, queue, counts, put, get } = fixture();
-    const deferred = queue.enqueue(put('applied', '1'), false, 1, true);
+    const deferred = queue.enqueue(put('applied', '1'), { durable: false, deferrable: true });
     await sleep(1);
     assert.equal(get('applied'), undefined, 'not written before the deferral ends');
     assert.equal(counts.sync, 0);
-    await Promise.all([deferred, queue.enqueue(put('log', '1'), true)]);
+    await Promise.all([deferred, queue.enqueue(put('log', '1'), { durable: true })]);
     assert.deepEqual(counts, { sync: 1, async: 0 });
     assert.equal(get('applied'), '1');
     await env.close();
@@ -66,9 +66,9 @@ describe('WriteQueue', () => {
 
   test('a deferrable write alone commits after DEFER_MS; hurry() starts it at once', async () => {
     const { env, queue, counts, put, get } = fixture();
-    await queue.enqueue(put('a', '1'), false, 1, true);
+    await queue.enqueue(put('a', '1'), { durable: false, deferrable: true });
     assert.equal(get('a'), '1');
-    const second = queue.enqueue(put('b', '1'), false, 1, true);
+    const second = queue.enqueue(put('b', '1'), { durable: false, deferrable: true });
     queue.hurry();
     await new Promise((r) => setImmediate(r));
     assert.equal(get('b'), '1', 'hurried: committed on the next check phase');
@@ -80,9 +80,9 @@ describe('WriteQueue', () => {
 
   test('a heavy group goes off-thread and the light group behind it follows in order', async () => {
     const { env, queue, counts, put, get } = fixture();
-    const heavy = queue.enqueue(put('k', 'heavy'), true, SYNC_MAX_WEIGHT + 1);
+    const heavy = queue.enqueue(put('k', 'heavy'), { durable: true, weight: SYNC_MAX_WEIGHT + 1 });
     await new Promise((r) => setImmediate(r));
-    const light = queue.enqueue(put('k', 'light'), true, 1);
+    const light = queue.enqueue(put('k', 'light'), { durable: true });
     await Promise.all([heavy, light]);
     assert.deepEqual(counts, { sync: 0, async: 2 });
     assert.equal(get('k'), 'light');
@@ -90,10 +90,30 @@ describe('WriteQueue', () => {
     await env.close();
   });
 
+  test('an exclusive write waits for the off-thread groups in flight, then commits synchronously', async () => {
+    const { env, queue, counts, put, get } = fixture();
+    const heavy = queue.enqueue(put('k', 'heavy'), { durable: true, weight: SYNC_MAX_WEIGHT + 1 });
+    await new Promise((r) => setImmediate(r));
+    let seen: string | undefined;
+    const exclusive = queue.enqueue(
+      () => {
+        seen = get('k');
+        return put('k', 'exclusive')();
+      },
+      { durable: true, weight: SYNC_MAX_WEIGHT + 1, exclusive: true },
+    );
+    await Promise.all([heavy, exclusive]);
+    assert.equal(seen, 'heavy', 'ran after the off-thread group was committed');
+    assert.deepEqual(counts, { sync: 1, async: 1 });
+    assert.equal(get('k'), 'exclusive');
+    await queue.idle();
+    await env.close();
+  });
+
   test('idle() waits for deferred and in-flight groups', async () => {
     const { env, queue, put, get } = fixture();
-    void queue.enqueue(put('d', '1'), false, 1, true);
-    void queue.enqueue(put('h', '1'), true, SYNC_MAX_WEIGHT + 1);
+    void queue.enqueue(put('d', '1'), { durable: false, deferrable: true });
+    void queue.enqueue(put('h', '1'), { durable: true, weight: SYNC_MAX_WEIGHT + 1 });
     await queue.idle();
     assert.equal(get('d'), '1');
     assert.equal(get('h'), '1');
