@@ -200,12 +200,16 @@ export class WriteQueue {
     const durable = group.some((p) => p.durable);
     const start = performance.now();
     this.asyncGroups++;
-    this.env
-      .childTransaction(() => group.map((p) => p.run()))
+    const txn = this.env.childTransaction(() => group.map((p) => p.run()));
+    // Asked now, `flushed` is the flush of the batch this transaction joined; asked after the
+    // commit, it would also wait for the batches queued behind it (a convoy under load).
+    const flushed = durable ? new Promise((resolve, reject) => this.env.flushed.then(resolve, reject)) : null;
+    flushed?.catch(() => {}); // awaited below unless the commit fails first
+    txn
       .then(async (results) => {
         // The transaction's promise resolves at commit (visible to readers); under overlappingSync
-        // the fsync comes after, observable only through `flushed`, which covers every commit so far.
-        if (durable) await this.env.flushed;
+        // the fsync comes after, observable only through `flushed`.
+        if (flushed) await flushed;
         group.forEach((p, i) => {
           p.resolve(results[i]);
         });
