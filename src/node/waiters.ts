@@ -42,8 +42,4 @@ export class Waiters<T> {
   rejectAll(e: Error): void {
     for (const id of [...this.pending.keys()]) this.reject(id, e);
   }
-
-  size(): number {
-    return this.pending.size;
-  }
 }

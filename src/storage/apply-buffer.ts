@@ -74,7 +74,10 @@ export class ApplyBuffer {
 
   /** The newest buffered membership, or null. */
   membership(): { confState: ConfState; members: Map<string, string> } | null {
-    for (const layer of [this.open, ...[...this.sealed].reverse()]) {
+    const open = this.open;
+    if (open.confState && open.members) return { confState: open.confState, members: open.members };
+    for (let i = this.sealed.length - 1; i >= 0; i--) {
+      const layer = this.sealed[i]!;
       if (layer.confState && layer.members) return { confState: layer.confState, members: layer.members };
     }
     return null;

@@ -34,7 +34,7 @@ function slowFlushes(store: LmdbNodeStore, events: string[]): () => void {
       return {
         // biome-ignore lint/suspicious/noThenProperty: mimics lmdb-js's thenable `flushed`
         then<T>(onFulfilled: (v: boolean) => T, onRejected?: (e: unknown) => T) {
-          events.push(`flush-wait(last=${store.log.lastIndex()})`);
+          events.push('flush-wait');
           return real
             .then(async (v) => {
               await sleep(FLUSH_DELAY_MS);
@@ -63,7 +63,10 @@ interface TxnRecord {
   lastIndexAfter: number;
 }
 
-/** Record the store's transactions into `events` (as `txn:durable` / `txn:lazy`) and `txns`. */
+/**
+ * Record the store's transactions into `events` (as `txn:durable` / `txn:lazy`, and `txn:async` when
+ * one is queued for lmdb-js's writer thread) and its synchronous ones into `txns`.
+ */
 function recordTransactions(store: LmdbNodeStore, events: string[], txns: TxnRecord[]): () => void {
   const env = store.dbs.env;
   const real = env.transactionSync;
@@ -80,8 +83,14 @@ function recordTransactions(store: LmdbNodeStore, events: string[], txns: TxnRec
     events.push(durable ? 'txn:durable' : 'txn:lazy');
     return result;
   } as typeof env.transactionSync;
+  const realChild = env.childTransaction;
+  env.childTransaction = function (this: unknown, action: () => unknown) {
+    events.push('txn:async');
+    return realChild.call(env, action as () => never);
+  } as typeof env.childTransaction;
   return () => {
     env.transactionSync = real;
+    env.childTransaction = realChild;
   };
 }
 
@@ -185,8 +194,9 @@ describe('persist() resolves only once on disk', () => {
     const restoreFlushes = slowFlushes(store, events);
     await store.persist({ hardState: null, entries: puts(1, SYNC_MAX_WEIGHT + 1), snapshot: null });
     events.push('persist resolved');
-    // No synchronous transaction; the wait on `flushed` began after the commit, and ended first.
-    assert.deepEqual(events, [`flush-wait(last=${SYNC_MAX_WEIGHT + 1})`, 'flushed', 'persist resolved']);
+    // No synchronous transaction. The flush awaited was asked for once the transaction was queued
+    // (so it is the flush of the batch holding it, not of an earlier one), and it ended first.
+    assert.deepEqual(events, ['txn:async', 'flush-wait', 'flushed', 'persist resolved']);
     restoreFlushes();
     restoreTxns();
     await store.close();
@@ -207,6 +217,7 @@ describe('persist() resolves only once on disk', () => {
     ]);
     assert.equal(store.log.lastIndex(), SYNC_MAX_WEIGHT + 2);
     assert.ok(!events.includes('txn:durable') && !events.includes('txn:lazy'), events.join(', '));
+    assert.equal(events.filter((e) => e === 'txn:async').length, 2);
     // Each resolved only after a completed flush.
     for (const name of ['heavy resolved', 'light resolved']) {
       const at = events.indexOf(name);
