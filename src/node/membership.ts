@@ -41,6 +41,12 @@ export interface MembershipHost {
   raw(): RawNode;
   /** Member id -> stored record (address, maybe marked), as of the applied index. */
   records(): Map<string, string>;
+  /**
+   * Whether a message came from this peer within the last election timeout. (The core's
+   * recentActive is cleared at every check-quorum and set again by the next response, so read
+   * at the wrong moment it calls every follower unreachable.)
+   */
+  heardFrom(id: NodeId): boolean;
   /** Resolves true once check() holds (checked as the node makes progress), false at the deadline. */
   waitUntil(check: () => boolean, deadlineMs: number): Promise<boolean>;
   /** Let the node hand the core's output to storage and the network. */
@@ -73,7 +79,7 @@ export class Membership {
         learner: st.confState.learners.includes(id),
         matchIndex: pr?.match ?? 0,
         nextIndex: pr?.next ?? 0,
-        reachable: pr ? pr.recentActive || id === st.id : false,
+        reachable: id === st.id || (pr !== undefined && this.host.heardFrom(id)),
       });
     }
     return members;
@@ -257,7 +263,7 @@ export class Membership {
     for (const id of st.confState.voters) {
       if (id === st.id) continue;
       const pr = st.progress.get(id);
-      const key = (pr?.recentActive ? 2 ** 52 : 0) + (pr?.match ?? 0);
+      const key = (this.host.heardFrom(id) ? 2 ** 52 : 0) + (pr?.match ?? 0);
       if (key > bestKey) {
         best = id;
         bestKey = key;
@@ -321,7 +327,7 @@ export class Membership {
       const record = parseMemberRecord(records.get(id) ?? '');
       if (record.pinnedLearner) continue;
       const pr = st.progress.get(id);
-      if (!pr?.recentActive) continue;
+      if (!pr || !this.host.heardFrom(id)) continue;
       if (pr.match === 0 || pr.match + PROMOTION_LAG_ENTRIES < st.lastIndex) continue;
       this.promoting = true;
       const cc = { type: ConfChangeType.AddNode, nodeId: id, context: memberContext(record.address, false) };

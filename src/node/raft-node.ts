@@ -118,6 +118,8 @@ export class RaftNode implements KvBackend {
   private nextReadContext = 0;
   private appliedWaiters: { index: number; resolve: () => void; reject: (e: Error) => void }[] = [];
   private knownPeers = new Map<string, string>();
+  /** When each peer was last heard from (performance.now()), for status and membership. */
+  private readonly lastHeard = new Map<NodeId, number>();
 
   /** Membership calls: the leader's rules and forwarding to the leader. */
   private readonly membership: Membership;
@@ -145,6 +147,7 @@ export class RaftNode implements KvBackend {
       log: opts.log,
       raw: () => this.raw,
       records: () => this.store.memberAddresses(),
+      heardFrom: (id) => performance.now() - (this.lastHeard.get(id) ?? -Infinity) < this.electionTimeoutMs(),
       waitUntil: (check, deadlineMs) => this.waitUntil(check, deadlineMs),
       schedulePump: () => this.schedulePump(),
       checkServing: () => this.checkServing(),
@@ -316,11 +319,17 @@ export class RaftNode implements KvBackend {
     return { nodeId: this.opts.nodeId };
   }
 
+  private electionTimeoutMs(): number {
+    return this.opts.tickMs * this.opts.electionTicks;
+  }
+
   // ---- transport input --------------------------------------------------------------------
 
   /** Messages from peers (TransportHandlers.onMessages). */
   receive(msgs: Message[]): void {
     if (this.stopped || !this.raw) return;
+    const now = performance.now();
+    for (const m of msgs) this.lastHeard.set(m.from, now);
     for (const m of msgs) {
       try {
         this.raw.step(m);
