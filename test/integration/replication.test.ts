@@ -114,3 +114,26 @@ describe('shutdown', () => {
     }
   });
 });
+
+describe("the leader's status across check-quorum rounds", () => {
+  let c: TestCluster;
+  before(async () => {
+    // Heartbeats every 3 ticks, check-quorum every 10: the check falls between heartbeats, so the
+    // core's activity flags stay cleared for up to 2 ticks (100 ms) of every 500 ms.
+    c = await TestCluster.start({ env: { DKV_HEARTBEAT_TICKS: '3' } });
+    await c.waitForLeader();
+  });
+  after(async () => {
+    await c?.stop();
+  });
+
+  test('shows its followers reachable at every moment', async () => {
+    const leader = await c.waitForLeader();
+    for (let i = 0; i < 25; i++) {
+      const st = await c.status(leader);
+      const members = st?.members as { id: string; reachable: boolean }[];
+      for (const m of members) assert.equal(m.reachable, true, `poll ${i}: ${m.id} shown unreachable`);
+      await new Promise((r) => setTimeout(r, 60));
+    }
+  });
+});
