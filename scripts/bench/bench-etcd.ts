@@ -32,6 +32,8 @@ import {
   cellName,
   cellSettingsFromFlags,
   runCell,
+  SETTLE_S,
+  settle,
 } from './cell.js';
 import { DkvCluster } from './cluster.js';
 import { EtcdCluster, ensureEtcdInstalled, etcdVersion } from './etcd-cluster.js';
@@ -56,6 +58,8 @@ const HELP = `npm run bench:etcd -- [options]
   --rounds N          rounds, alternating which system goes first (3)
   --duration S        measured seconds per cell (10)
   --warmup S          warm-up seconds per cell, not measured (2)
+  --settle S          before the first cell, every cell's load in turn for S s in all, on each
+                      system, not measured (${SETTLE_S})
   --quick             1 round, 3 s cells, fewer cells: a smoke run
   --keys N            keyspace, preloaded (10000)
   --value-bytes N     value size (100)
@@ -152,7 +156,7 @@ async function main(): Promise<void> {
     `# dkv vs etcd ${startedAt}`,
     '',
     `${version}, three members, fsync on; dkv three nodes, default timing. ${cpus().length} CPUs, Node ${process.version}.`,
-    `${rounds} round(s), ${duration} s per cell after ${settings.warmupMs / 1000} s warm-up, ${settings.keys} keys preloaded, ${settings.valueBytes}-byte values, HTTP/JSON for both, closed loop. Figures are medians over rounds; ratios are medians of per-round dkv/etcd ratios (throughput: higher is better for dkv; latency: lower is better).`,
+    `${rounds} round(s), ${duration} s per cell after ${settings.warmupMs / 1000} s warm-up, all after ${settings.settleMs / 1000} s of every cell's load (the same for both systems), ${settings.keys} keys preloaded, ${settings.valueBytes}-byte values, HTTP/JSON for both, closed loop. Figures are medians over rounds; ratios are medians of per-round dkv/etcd ratios (throughput: higher is better for dkv; latency: lower is better).`,
     '',
     table,
     '',
@@ -195,6 +199,7 @@ async function runSystem(system: System, specs: CellSpec[], settings: CellSettin
         .join(', ')}\n`,
     );
     run.preloadRate = await preloadKeys(cluster, settings.keys, settings.valueBytes);
+    await settle(cluster, specs, settings);
     for (const spec of specs) {
       const cell = await runCell(cluster, spec, settings);
       run.cells.push(cell);

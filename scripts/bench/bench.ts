@@ -24,6 +24,8 @@ import {
   cellLine,
   cellSettingsFromFlags,
   runCell,
+  SETTLE_S,
+  settle,
 } from './cell.js';
 import { DkvCluster } from './cluster.js';
 import { preloadKeys } from './preload.js';
@@ -45,6 +47,7 @@ const OP_SPECS: Record<BenchOp, Pick<CellSpec, 'op' | 'node'>> = {
 const HELP = `npm run bench -- [options]
   --duration S        measured seconds per cell (10)
   --warmup S          warm-up seconds per cell, not measured (2, at most 20% of --duration)
+  --settle S          before the first cell, every cell's load in turn for S s in all, not measured (${SETTLE_S})
   --connections LIST  concurrent connections per cell (1,16,64)
   --ops LIST          ${OPS.join(',')} (put,get-leader,get-follower,get-serializable)
   --protocol P        http or grpc (http)
@@ -100,14 +103,17 @@ async function main(): Promise<void> {
     // Always preloaded: reads need the keys, and it warms every node up (JIT, LMDB) before the first cell.
     process.stderr.write(`preloading ${settings.keys} keys\n`);
     preloadRate = await preloadKeys(cluster, settings.keys, settings.valueBytes);
-    for (const name of ops) {
-      for (const c of connections) {
-        const spec: CellSpec = { ...OP_SPECS[name], connections: c, protocol, rate };
-        const cell = await runCell(cluster, spec, settings);
-        cells.push(cell);
-        process.stderr.write(`${cellLine(cell)}\n`);
-        await new Promise((r) => setTimeout(r, 1000));
-      }
+    const specs = ops.flatMap((name) =>
+      connections.map((c): CellSpec => ({ ...OP_SPECS[name], connections: c, protocol, rate })),
+    );
+    if (settings.settleMs > 0)
+      process.stderr.write(`settling: every cell's load for ${settings.settleMs / 1000} s in all\n`);
+    await settle(cluster, specs, settings);
+    for (const spec of specs) {
+      const cell = await runCell(cluster, spec, settings);
+      cells.push(cell);
+      process.stderr.write(`${cellLine(cell)}\n`);
+      await new Promise((r) => setTimeout(r, 1000));
     }
   } finally {
     shutdown = await cluster.stop();
@@ -118,7 +124,7 @@ async function main(): Promise<void> {
   const md = [
     `# dkv bench ${startedAt}`,
     '',
-    `${cpus().length} CPUs, Node ${process.version}; ${settings.durationMs / 1000} s per cell after ${settings.warmupMs / 1000} s warm-up; ${settings.keys} keys, ${settings.valueBytes}-byte values; ${rate === undefined ? 'closed loop' : `open loop at ${rate} req/s`}.`,
+    `${cpus().length} CPUs, Node ${process.version}; ${settings.durationMs / 1000} s per cell after ${settings.warmupMs / 1000} s warm-up, all after ${settings.settleMs / 1000} s of every cell's load; ${settings.keys} keys, ${settings.valueBytes}-byte values; ${rate === undefined ? 'closed loop' : `open loop at ${rate} req/s`}.`,
     `Preload: ${fmtRate(preloadRate)} puts/s at 64 connections.`,
     '',
     table,

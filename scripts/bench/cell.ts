@@ -29,15 +29,24 @@ export interface CellSpec {
 export interface CellSettings {
   durationMs: number;
   warmupMs: number;
+  /**
+   * Before the first cell, every cell's load runs unmeasured for a share of this, so that no
+   * cell pays for warming the servers up (V8 compiles dkv's hot paths for several seconds).
+   */
+  settleMs: number;
   keys: number;
   valueBytes: number;
   timeoutMs: number;
 }
 
+/** Default seconds of settling load before the first cell (see CellSettings.settleMs). */
+export const SETTLE_S = 5;
+
 /** The parseArgs options both benchmark scripts take for CellSettings. */
 export const CELL_SETTING_OPTIONS = {
   duration: { type: 'string' },
   warmup: { type: 'string' },
+  settle: { type: 'string' },
   keys: { type: 'string' },
   'value-bytes': { type: 'string' },
   timeout: { type: 'string' },
@@ -55,6 +64,7 @@ export function cellSettingsFromFlags(
   return {
     durationMs: duration * 1000,
     warmupMs: numberFlag('warmup', values.warmup, defaults.warmupS ?? Math.min(2, duration * 0.2)) * 1000,
+    settleMs: numberFlag('settle', values.settle, SETTLE_S) * 1000,
     keys: Math.round(numberFlag('keys', values.keys, 10_000)),
     valueBytes: Math.round(numberFlag('value-bytes', values['value-bytes'], 100)),
     timeoutMs: numberFlag('timeout', values.timeout, 10) * 1000,
@@ -138,6 +148,38 @@ export async function runCell(
       leaderAfter.leaderId !== leaderBefore.leaderId ||
       leaderAfter.term !== leaderBefore.term,
   };
+}
+
+/**
+ * Run every cell's load in turn, unmeasured, for settings.settleMs in all (at least 0.3 s each):
+ * the same for every system, so that the servers are warm for every cell, not only later ones.
+ */
+export async function settle(
+  cluster: BenchCluster,
+  specs: CellSpec[],
+  settings: CellSettings,
+): Promise<void> {
+  if (settings.settleMs <= 0 || specs.length === 0) return;
+  const eachMs = Math.max(300, settings.settleMs / specs.length);
+  for (const spec of specs) {
+    await cluster.waitForLeader();
+    const target = spec.node === 'leader' ? cluster.leader() : cluster.followers()[0]!;
+    const address = spec.protocol === 'grpc' ? target.grpcAddress : target.restUrl;
+    if (!address) continue;
+    await runLoad({
+      system: cluster.system,
+      protocol: spec.protocol,
+      targets: [address],
+      op: spec.op,
+      connections: spec.connections,
+      rate: spec.rate,
+      durationMs: eachMs,
+      warmupMs: 0,
+      keys: settings.keys,
+      valueBytes: settings.valueBytes,
+      timeoutMs: settings.timeoutMs,
+    });
+  }
 }
 
 /** One line summing up a finished cell, for stderr. */
