@@ -42,4 +42,9 @@ export class Waiters<T> {
   rejectAll(e: Error): void {
     for (const id of [...this.pending.keys()]) this.reject(id, e);
   }
+
+  /** How many are waiting. */
+  size(): number {
+    return this.pending.size;
+  }
 }
