@@ -98,6 +98,36 @@ export function cellName(spec: CellSpec): string {
   return `${spec.op} c=${spec.connections} ${spec.node}${rate}`;
 }
 
+/** The node a cell's requests go to, and its address for the cell's protocol. */
+function cellTarget(cluster: BenchCluster, spec: CellSpec): { node: BenchNode; address: string } {
+  const node = spec.node === 'leader' ? cluster.leader() : cluster.followers()[0]!;
+  const address = spec.protocol === 'grpc' ? node.grpcAddress : node.restUrl;
+  if (!address) throw new Error(`${cluster.system} has no ${spec.protocol} address`);
+  return { node, address };
+}
+
+/** Run a cell's load against `address` for `durationMs` after `warmupMs`. */
+function cellLoad(
+  cluster: BenchCluster,
+  spec: CellSpec,
+  address: string,
+  settings: CellSettings,
+  timing: { durationMs: number; warmupMs: number; label?: string },
+): ReturnType<typeof runLoad> {
+  return runLoad({
+    system: cluster.system,
+    protocol: spec.protocol,
+    targets: [address],
+    op: spec.op,
+    connections: spec.connections,
+    rate: spec.rate,
+    keys: settings.keys,
+    valueBytes: settings.valueBytes,
+    timeoutMs: settings.timeoutMs,
+    ...timing,
+  });
+}
+
 /** Run one cell on `cluster`. */
 export async function runCell(
   cluster: BenchCluster,
@@ -105,26 +135,14 @@ export async function runCell(
   settings: CellSettings,
 ): Promise<CellResult> {
   const leaderBefore = await cluster.waitForLeader();
-  const leader = cluster.leader();
-  const target: BenchNode = spec.node === 'leader' ? leader : cluster.followers()[0]!;
-  const ordered = [leader, ...cluster.followers()];
+  const ordered = [cluster.leader(), ...cluster.followers()];
   const sampler = new ProcSampler(ordered.map((n) => ({ id: n.id, pid: n.pid })));
-  const address = spec.protocol === 'grpc' ? target.grpcAddress : target.restUrl;
-  if (!address) throw new Error(`${cluster.system} has no ${spec.protocol} address`);
+  const { node: target, address } = cellTarget(cluster, spec);
   const name = cellName(spec);
   sampler.start();
-  const { result } = await runLoad({
-    system: cluster.system,
-    protocol: spec.protocol,
-    targets: [address],
-    op: spec.op,
-    connections: spec.connections,
-    rate: spec.rate,
+  const { result } = await cellLoad(cluster, spec, address, settings, {
     durationMs: settings.durationMs,
     warmupMs: settings.warmupMs,
-    keys: settings.keys,
-    valueBytes: settings.valueBytes,
-    timeoutMs: settings.timeoutMs,
     label: `${cluster.system} ${name}`,
   });
   const stats = sampler.stop();
@@ -163,21 +181,9 @@ export async function settle(
   const eachMs = Math.max(300, settings.settleMs / specs.length);
   for (const spec of specs) {
     await cluster.waitForLeader();
-    const target = spec.node === 'leader' ? cluster.leader() : cluster.followers()[0]!;
-    const address = spec.protocol === 'grpc' ? target.grpcAddress : target.restUrl;
-    if (!address) continue;
-    await runLoad({
-      system: cluster.system,
-      protocol: spec.protocol,
-      targets: [address],
-      op: spec.op,
-      connections: spec.connections,
-      rate: spec.rate,
+    await cellLoad(cluster, spec, cellTarget(cluster, spec).address, settings, {
       durationMs: eachMs,
       warmupMs: 0,
-      keys: settings.keys,
-      valueBytes: settings.valueBytes,
-      timeoutMs: settings.timeoutMs,
     });
   }
 }

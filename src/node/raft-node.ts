@@ -472,7 +472,7 @@ export class RaftNode implements KvBackend {
       this.refreshPeers();
       this.noteMembership();
     }
-    this.releaseAppliedWaiters();
+    // Reads waiting for the applied index were released by answerApplied, when it moved.
     this.checkConditions();
   }
 

@@ -45,6 +45,11 @@ interface SnapshotReader {
   released: boolean;
 }
 
+/** What one write body sealed of the apply buffer: unset until it first runs, null if nothing was open. */
+interface Drain {
+  layer?: ApplyLayer | null;
+}
+
 /** Past this many keys in the open apply layer, write it without waiting for company. */
 const APPLY_BUFFER_HURRY_KEYS = 10_000;
 
@@ -124,8 +129,7 @@ export class LmdbNodeStore implements NodeStore {
       // The slow path: persist and apply in one transaction, after the install it may follow.
       let installed = '';
       let applyMs = -1;
-      /** What the buffer held when the install ran (sealed once: the body may run twice). */
-      let drained: ApplyLayer | null | undefined;
+      const drain: Drain = {};
       this.applyingInTxn++;
       const written = this.writes
         .enqueue(
@@ -133,8 +137,7 @@ export class LmdbNodeStore implements NodeStore {
             if (snap && decodedSnapshot) {
               // Everything applied so far first, so the install checks against it; sealed layers
               // are already committed (an exclusive group runs after every asynchronous one).
-              if (drained === undefined) drained = this.buffer.seal();
-              if (drained) this.writeLayerInTxn(drained);
+              this.drainInTxn(drain);
               installed = this.installSnapshotInTxn(snap, decodedSnapshot);
               // The commit follows in this same synchronous call: no read sees LMDB without the buffer.
               this.buffer.reset();
@@ -195,21 +198,16 @@ export class LmdbNodeStore implements NodeStore {
   /** Queue the write of the buffer's open layer, unless one is queued: it waits for company. */
   private scheduleBufferWrite(): void {
     if (this.bufferWrite === null) {
-      let layer: ApplyLayer | null | undefined;
+      const drain: Drain = {};
       const write = this.writes.enqueue(
         () => {
-          // Sealed once: the queue may run a body again (retrying a group one write at a time).
-          if (layer === undefined) {
-            layer = this.buffer.seal();
-            this.bufferWrite = null;
-          }
-          if (layer) this.writeLayerInTxn(layer);
+          // Once sealed, later applies need a write of their own.
+          if (drain.layer === undefined) this.bufferWrite = null;
+          this.drainInTxn(drain);
         },
         { durable: false, weight: 0, deferrable: true },
       );
-      this.bufferWrite = write.then(() => {
-        if (layer) this.buffer.release(layer);
-      });
+      this.bufferWrite = write.then(() => this.releaseDrained(drain));
       this.fatalIfFails(this.bufferWrite);
     }
     if (this.buffer.openKeys() >= APPLY_BUFFER_HURRY_KEYS) this.writes.hurry();
@@ -233,6 +231,20 @@ export class LmdbNodeStore implements NodeStore {
       this.failure = e instanceof Error ? e : new Error(String(e));
       this.onFatal(this.failure);
     });
+  }
+
+  /**
+   * Seal the buffer's open layer on a write body's first run (the queue may run a body again, when
+   * it retries a group one write at a time) and write it in the current transaction on every run.
+   */
+  private drainInTxn(drain: Drain): void {
+    if (drain.layer === undefined) drain.layer = this.buffer.seal();
+    if (drain.layer) this.writeLayerInTxn(drain.layer);
+  }
+
+  /** The write that drained `drain` is committed: LMDB shows its layer now. */
+  private releaseDrained(drain: Drain): void {
+    if (drain.layer) this.buffer.release(drain.layer);
   }
 
   /** Write an applied layer's changes, applied index and membership in the current write transaction. */
@@ -535,14 +547,12 @@ export class LmdbNodeStore implements NodeStore {
   }
 
   async compact(index: number): Promise<void> {
-    this.assertOpen();
     this.assertWritable();
-    let drained: ApplyLayer | null | undefined;
+    const drain: Drain = {};
     await this.writes.enqueue(
       () => {
         // Everything applied so far first: compaction may go up to the in-memory applied index.
-        if (drained === undefined) drained = this.buffer.seal();
-        if (drained) this.writeLayerInTxn(drained);
+        this.drainInTxn(drain);
         const applied = this.meta.applied();
         if (index > applied)
           throw new Error(`storage: compact ${index} is past the applied index ${applied}`);
@@ -556,7 +566,7 @@ export class LmdbNodeStore implements NodeStore {
       },
       { durable: false },
     );
-    if (drained) this.buffer.release(drained);
+    this.releaseDrained(drain);
   }
 
   async close(): Promise<void> {
