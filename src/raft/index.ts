@@ -14,6 +14,7 @@ export {
   CompactedError,
   entrySize,
   type LogStorage,
+  limitSize,
   SnapshotUnavailableError,
   UnavailableError,
 } from './storage.js';

@@ -7,22 +7,41 @@ import {
   entrySize,
   type HardState,
   type LogStorage,
+  limitSize,
   type Snapshot,
   UnavailableError,
 } from '../raft/index.js';
-import { decodeEntry, logKey, logKeyIndex } from './entry-codec.js';
+import { decodeEntry, encodeEntry, logKey, logKeyIndex } from './entry-codec.js';
+import { EntryTail } from './entry-tail.js';
 import type { LmdbDbs } from './lmdb-dbs.js';
 import type { MetaStore } from './meta-store.js';
 
+/** The most entries, and bytes of entries, kept in memory after they are written (EntryTail). */
+const TAIL_MAX_ENTRIES = 4096;
+const TAIL_MAX_BYTES = 4 * 1024 * 1024;
+
 /**
- * The core's synchronous view of the persisted Raft log, read straight from
- * LMDB (reads are memory-mapped and synchronous), with MemoryStorage's exact
- * semantics: firstIndex = compacted index + 1, term(compacted index) still
- * answers, CompactedError below it and UnavailableError past the end. Every
- * entry read is checksum-verified. Inside a write transaction callback the
- * same methods read that transaction's state.
+ * The core's synchronous view of the persisted Raft log, with MemoryStorage's
+ * exact semantics: firstIndex = compacted index + 1, term(compacted index)
+ * still answers, CompactedError below it and UnavailableError past the end.
+ *
+ * The log is written only through appendInTxn, compactInTxn and resetInTxn,
+ * inside write transactions, and those keep in memory what they wrote: the
+ * compaction point, the last index and the newest entries (EntryTail). Reads
+ * answer from memory where they can and from LMDB otherwise (memory-mapped,
+ * synchronous, every entry checksum-verified). Memory runs ahead of what is
+ * committed by the write bodies already run: the core reads back only entries
+ * it was told are persisted, and a body that throws (its transaction rolls
+ * back) calls invalidate(). What lands in LMDB never depends on the cache:
+ * the checks and deletes of an append read the transaction itself.
  */
 export class LmdbLogStorage implements LogStorage {
+  /** The compaction point (index and term of the last entry no longer in the log); null: read LMDB. */
+  private point: { index: number; term: number } | null = null;
+  /** The index of the last entry; null: read LMDB. */
+  private last: number | null = null;
+  private readonly tail = new EntryTail(TAIL_MAX_ENTRIES, TAIL_MAX_BYTES);
+
   constructor(
     private readonly dbs: LmdbDbs,
     private readonly meta: MetaStore,
@@ -33,13 +52,15 @@ export class LmdbLogStorage implements LogStorage {
   }
 
   entries(lo: number, hi: number, maxBytes: number): Entry[] {
-    const compacted = this.meta.compacted().index;
+    const compacted = this.compacted().index;
     if (lo <= compacted) throw new CompactedError(lo);
     const last = this.lastIndex();
     if (hi > last + 1) throw new UnavailableError(hi - 1);
     if (last === compacted) throw new UnavailableError(lo);
+    if (lo >= hi) return [];
+    const held = this.tail.slice(lo, hi);
+    if (held) return limitSize(held, maxBytes);
     const out: Entry[] = [];
-    if (lo >= hi) return out;
     let size = 0;
     let expected = lo;
     for (const { key, value } of this.dbs.log.getRange({ start: logKey(lo), end: logKey(hi) })) {
@@ -57,9 +78,11 @@ export class LmdbLogStorage implements LogStorage {
   }
 
   term(i: number): number {
-    const compacted = this.meta.compacted();
+    const compacted = this.compacted();
     if (i < compacted.index) throw new CompactedError(i);
     if (i === compacted.index) return compacted.term;
+    const held = this.tail.get(i);
+    if (held) return held.term;
     const raw = this.dbs.log.get(logKey(i));
     if (raw === undefined) {
       if (i > this.lastIndex()) throw new UnavailableError(i);
@@ -69,12 +92,73 @@ export class LmdbLogStorage implements LogStorage {
   }
 
   lastIndex(): number {
-    for (const key of this.dbs.log.getKeys({ reverse: true, limit: 1 })) return logKeyIndex(key);
-    return this.meta.compacted().index;
+    this.last ??= this.storedLastIndex();
+    return this.last;
   }
 
   firstIndex(): number {
-    return this.meta.compacted().index + 1;
+    return this.compacted().index + 1;
+  }
+
+  /** The index and term of the last entry no longer in the log (0/0 for a fresh node). */
+  compacted(): { index: number; term: number } {
+    this.point ??= this.meta.compacted();
+    return this.point;
+  }
+
+  /** Append entries in the current write transaction, overwriting a conflicting tail (MemoryStorage.append). */
+  appendInTxn(entries: Entry[]): void {
+    if (entries.length === 0) return;
+    const first = this.compacted().index + 1;
+    // Entries already compacted away are skipped.
+    if (entries[0]!.index < first) entries = entries.slice(first - entries[0]!.index);
+    if (entries.length === 0) return;
+    const start = entries[0]!.index;
+    // From the transaction, not the cache: a gap must never reach the disk.
+    if (start > first && !this.dbs.log.doesExist(logKey(start - 1))) {
+      throw new Error(`storage: missing log entry [last: ${this.storedLastIndex()}, append at: ${start}]`);
+    }
+    if (start <= this.lastIndex()) {
+      const stale = [...this.dbs.log.getKeys({ start: logKey(start) })];
+      for (const key of stale) this.dbs.log.removeSync(key);
+    }
+    for (const e of entries) this.dbs.log.putSync(logKey(e.index), encodeEntry(e));
+    this.last = entries[entries.length - 1]!.index;
+    this.tail.append(entries);
+  }
+
+  /** Drop the entries up to `index` in the current write transaction; false if already gone. */
+  compactInTxn(index: number): boolean {
+    if (index <= this.compacted().index) return false;
+    // Read (and verify) the term before its entry goes: term(index) must keep answering.
+    const term = this.term(index);
+    const keys = [...this.dbs.log.getKeys({ end: logKey(index), inclusiveEnd: true })];
+    for (const key of keys) this.dbs.log.removeSync(key);
+    this.meta.setCompacted(index, term);
+    this.point = { index, term };
+    this.tail.compactTo(index);
+    return true;
+  }
+
+  /** Empty the log, a snapshot at index/term taking its place, in the current write transaction. */
+  resetInTxn(index: number, term: number): void {
+    this.dbs.log.clearSync();
+    this.meta.setCompacted(index, term);
+    this.point = { index, term };
+    this.last = index;
+    this.tail.clear();
+  }
+
+  /** A write transaction rolled back: forget what memory holds, and read LMDB again. */
+  invalidate(): void {
+    this.point = null;
+    this.last = null;
+    this.tail.clear();
+  }
+
+  private storedLastIndex(): number {
+    for (const key of this.dbs.log.getKeys({ reverse: true, limit: 1 })) return logKeyIndex(key);
+    return this.compacted().index;
   }
 
   /**

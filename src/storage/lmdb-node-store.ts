@@ -10,7 +10,6 @@ import {
 import { ApplyBuffer, ApplyLayer } from './apply-buffer.js';
 import { DecodeError } from './bytes.js';
 import { applyConfChangeToState } from './conf-state-update.js';
-import { encodeEntry, logKey } from './entry-codec.js';
 import { hasPrefix, prefixEnd } from './key-range.js';
 import { checkKey, MAX_KEY_BYTES } from './limits.js';
 import type { LmdbDbs, ReadTxn } from './lmdb-dbs.js';
@@ -65,7 +64,9 @@ const APPLY_BUFFER_HURRY_KEYS = 10_000;
  * it is committed, do applies run inside their own transaction.
  */
 export class LmdbNodeStore implements NodeStore {
+  /** The core's view of the log; the store writes it through `logStore`, the same object. */
   readonly log: LogStorage;
+  private readonly logStore: LmdbLogStorage;
   private closed = false;
   /** Every write goes through here, in order. */
   private readonly writes: WriteQueue;
@@ -92,9 +93,14 @@ export class LmdbNodeStore implements NodeStore {
     private readonly meta: MetaStore,
     private readonly report: (msg: string) => void = () => {},
   ) {
-    this.log = new LmdbLogStorage(dbs, meta);
+    this.logStore = new LmdbLogStorage(dbs, meta);
+    this.log = this.logStore;
     // One closure for the store's life: the queue reports each durable group's duration.
-    this.writes = new WriteQueue(dbs.env, (ms) => this.observer.onDurableWrite?.(ms));
+    this.writes = new WriteQueue(
+      dbs.env,
+      (ms) => this.observer.onDurableWrite?.(ms),
+      () => this.logStore.invalidate(),
+    );
   }
 
   async persist(batch: PersistBatch): Promise<void> {
@@ -192,7 +198,7 @@ export class LmdbNodeStore implements NodeStore {
   /** Write the hard state and entries of a Ready in the current write transaction. */
   private persistInTxn(w: PersistBatch): void {
     if (w.hardState) this.meta.setHardState(w.hardState);
-    this.appendInTxn(w.entries);
+    this.logStore.appendInTxn(w.entries);
   }
 
   /** Queue the write of the buffer's open layer, unless one is queued: it waits for company. */
@@ -273,7 +279,7 @@ export class LmdbNodeStore implements NodeStore {
       throw new Error(`storage: snapshot at ${snap.meta.index} is not newer than applied index ${applied}`);
     }
     this.dbs.kv.clearSync();
-    this.dbs.log.clearSync();
+    this.logStore.resetInTxn(snap.meta.index, snap.meta.term);
     const members = new Map<string, string>();
     let keys = 0;
     try {
@@ -288,7 +294,6 @@ export class LmdbNodeStore implements NodeStore {
       if (err instanceof DecodeError) throw badSnapshot(err);
       throw err;
     }
-    this.meta.setCompacted(snap.meta.index, snap.meta.term);
     this.meta.setApplied(snap.meta.index);
     this.meta.setConfState(snap.meta.confState);
     this.meta.setMembers(members);
@@ -296,25 +301,6 @@ export class LmdbNodeStore implements NodeStore {
       `storage: installed snapshot at index ${snap.meta.index} (term ${snap.meta.term}): ` +
       `${keys} keys, ${snap.data.byteLength} bytes, replacing applied index ${applied}`
     );
-  }
-
-  /** Append entries in the current write transaction, overwriting a conflicting tail (MemoryStorage.append). */
-  private appendInTxn(entries: Entry[]): void {
-    if (entries.length === 0) return;
-    const first = this.meta.compacted().index + 1;
-    // Entries already compacted away are skipped.
-    if (entries[0]!.index < first) entries = entries.slice(first - entries[0]!.index);
-    if (entries.length === 0) return;
-    const start = entries[0]!.index;
-    const last = this.log.lastIndex();
-    if (start > last + 1) {
-      throw new Error(`storage: missing log entry [last: ${last}, append at: ${start}]`);
-    }
-    if (start <= last) {
-      const stale = [...this.dbs.log.getKeys({ start: logKey(start) })];
-      for (const key of stale) this.dbs.log.removeSync(key);
-    }
-    for (const e of entries) this.dbs.log.putSync(logKey(e.index), encodeEntry(e));
   }
 
   /**
@@ -556,13 +542,7 @@ export class LmdbNodeStore implements NodeStore {
         const applied = this.meta.applied();
         if (index > applied)
           throw new Error(`storage: compact ${index} is past the applied index ${applied}`);
-        const compacted = this.meta.compacted().index;
-        if (index <= compacted) return;
-        // Read (and verify) the term before its entry goes: term(index) must keep answering.
-        const term = this.log.term(index);
-        const keys = [...this.dbs.log.getKeys({ end: logKey(index), inclusiveEnd: true })];
-        for (const key of keys) this.dbs.log.removeSync(key);
-        this.meta.setCompacted(index, term);
+        this.logStore.compactInTxn(index);
       },
       { durable: false },
     );

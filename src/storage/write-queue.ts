@@ -113,6 +113,11 @@ export class WriteQueue {
     private readonly env: Transactor,
     /** Told how long each durable group took, fsync included, in milliseconds (metrics). */
     private readonly onDurableCommit: (ms: number) => void = () => {},
+    /**
+     * Told, before any other write body runs, that a transaction rolled back (a body threw or the
+     * commit failed): whatever the owner keeps in memory of what its bodies wrote may be wrong.
+     */
+    private readonly onRollback: () => void = () => {},
   ) {}
 
   /**
@@ -200,7 +205,14 @@ export class WriteQueue {
     const durable = group.some((p) => p.durable);
     const start = performance.now();
     this.asyncGroups++;
-    const txn = this.env.childTransaction(() => group.map((p) => p.run()));
+    const txn = this.env.childTransaction(() => {
+      try {
+        return group.map((p) => p.run());
+      } catch (error) {
+        this.onRollback();
+        throw error;
+      }
+    });
     // Asked now, `flushed` is the flush of the batch this transaction joined; asked after the
     // commit, it would also wait for the batches queued behind it (a convoy under load).
     const flushed = durable ? new Promise((resolve, reject) => this.env.flushed.then(resolve, reject)) : null;
@@ -217,6 +229,7 @@ export class WriteQueue {
         if (durable) this.onDurableCommit(performance.now() - start);
       })
       .catch((error: unknown) => {
+        this.onRollback();
         for (const p of group) p.reject(error);
       })
       .finally(() => {
@@ -237,6 +250,7 @@ export class WriteQueue {
     try {
       results = this.env.transactionSync(() => group.map((p) => p.run()), durable ? DURABLE_TXN : LAZY_TXN);
     } catch (error) {
+      this.onRollback();
       if (group.length === 1) {
         group[0]!.reject(error);
         return;

@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TransactionFlags } from 'lmdb';
-import type { LmdbNodeStore } from '../../src/storage/index.js';
+import { type LmdbNodeStore, openNodeStore } from '../../src/storage/index.js';
 import { NO_META_SYNC, SYNC_MAX_WEIGHT } from '../../src/storage/write-queue.js';
 import { noopEntry, putEntry, tmpStore } from './helpers.js';
 
@@ -169,7 +169,7 @@ describe('persist() resolves only once on disk', () => {
   });
 
   test('a write that throws rolls back alone; the writes grouped with it land', async () => {
-    const { store } = tmpStore();
+    const { store, dir } = tmpStore();
     await store.persist({ hardState: null, entries: [putEntry(1, 1, 'a', '1')], snapshot: null });
     const results = await Promise.allSettled([
       store.persist({ hardState: null, entries: [putEntry(2, 1, 'b', '2')], snapshot: null }),
@@ -183,7 +183,38 @@ describe('persist() resolves only once on disk', () => {
     );
     assert.match(String((results[1] as PromiseRejectedResult).reason), /missing log entry/);
     assert.equal(store.log.lastIndex(), 3);
+    // What the log answers from memory is what the rollback and the retries left in LMDB.
+    assert.deepEqual(
+      store.log.entries(1, 4, Infinity).map((e) => e.index),
+      [1, 2, 3],
+    );
+    assert.throws(() => store.log.term(5), /not available/);
     await store.close();
+    const reopened = openNodeStore(dir);
+    assert.equal(reopened.log.lastIndex(), 3);
+    await reopened.close();
+  });
+
+  test('an off-thread group that fails takes all its writes back, and the log reads what is stored', async () => {
+    const { store, dir } = tmpStore();
+    await store.persist({ hardState: null, entries: [putEntry(1, 1, 'a', '1')], snapshot: null });
+    // Heavy enough to commit off the main thread; the gap fails the whole group.
+    const results = await Promise.allSettled([
+      store.persist({ hardState: null, entries: puts(2, SYNC_MAX_WEIGHT + 1), snapshot: null }),
+      store.persist({ hardState: null, entries: [putEntry(20, 1, 'x', 'x')], snapshot: null }),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['rejected', 'rejected'],
+    );
+    assert.equal(store.log.lastIndex(), 1);
+    assert.throws(() => store.log.term(2), /not available/);
+    await store.persist({ hardState: null, entries: [putEntry(2, 1, 'b', '2')], snapshot: null });
+    assert.equal(store.log.lastIndex(), 2);
+    await store.close();
+    const reopened = openNodeStore(dir);
+    assert.equal(reopened.log.lastIndex(), 2);
+    await reopened.close();
   });
 
   test('a heavy group commits off the main thread and resolves only after the flush that covers it', async () => {

@@ -179,7 +179,7 @@ function compare(mem: MemoryStorage, store: LmdbNodeStore, where: string): void 
 describe('LMDB LogStorage behaves exactly like MemoryStorage', () => {
   for (const s of scenarios) {
     test(s.name, async () => {
-      const { store } = tmpStore();
+      const { store, dir } = tmpStore();
       const mem = new MemoryStorage();
       try {
         compare(mem, store, 'initially');
@@ -189,6 +189,13 @@ describe('LMDB LogStorage behaves exactly like MemoryStorage', () => {
         }
       } finally {
         await store.close();
+      }
+      // The store answered from what it keeps in memory of its writes; reopened, it reads LMDB.
+      const reopened = openNodeStore(dir);
+      try {
+        compare(mem, reopened, 'after reopening');
+      } finally {
+        await reopened.close();
       }
     });
   }
@@ -203,6 +210,34 @@ describe('LMDB LogStorage behaves exactly like MemoryStorage', () => {
     assert.throws(() => mem.append(gap), /missing log entry/);
     await assert.rejects(append(store, gap), /missing log entry/);
     compare(mem, store, 'after the refused append');
+    await store.close();
+  });
+
+  test('a log longer than the entries kept in memory reads the older ones from LMDB', async () => {
+    const { store } = tmpStore();
+    const mem = new MemoryStorage();
+    const ents = makeEntries(1, 6000, 1);
+    mem.append(ents);
+    await append(store, ents);
+    await append(store, makeEntries(6001, 6002, 2));
+    mem.append(makeEntries(6001, 6002, 2));
+    const log = store.log;
+    for (const [lo, hi] of [
+      [1, 4],
+      [1800, 2200],
+      [1, 6003],
+      [5990, 6003],
+    ] as const) {
+      assert.deepEqual(
+        outcome(() => log.entries(lo, hi, Infinity)),
+        outcome(() => mem.entries(lo, hi, Infinity)),
+      );
+      assert.deepEqual(
+        outcome(() => log.entries(lo, hi, 500)),
+        outcome(() => mem.entries(lo, hi, 500)),
+      );
+    }
+    for (const i of [1, 1904, 1905, 6000, 6002]) assert.equal(log.term(i), mem.term(i), `term(${i})`);
     await store.close();
   });
 
