@@ -43,38 +43,62 @@ export function readBody(req: IncomingMessage, capBytes: number, what: string): 
       reject(tooLarge(capBytes, what));
       return;
     }
-    const chunks: Buffer[] = [];
-    let length = 0;
-    const onData = (chunk: Buffer) => {
-      length += chunk.length;
-      if (length > capBytes) {
-        cleanup();
-        drain(req, capBytes);
-        reject(tooLarge(capBytes, what));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length));
-    };
-    // A client that goes away mid-body gets no answer; rejecting only frees
-    // the request, and as the client's doing it is not logged as our error.
-    const onError = () => {
-      cleanup();
-      reject(invalidArgument('the client closed the connection before sending the whole body'));
-    };
-    const onClose = onError;
-    const cleanup = () => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-      req.off('close', onClose);
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-    req.on('close', onClose);
+    new BodyReader(req, capBytes, what, resolve, reject);
   });
+}
+
+/**
+ * One body being read. A class, not closures made per request: tsx (esbuild's
+ * keepNames) would name each closure with a defineProperty call on every
+ * request, which showed in the leader's profile.
+ */
+class BodyReader {
+  private readonly chunks: Buffer[] = [];
+  private length = 0;
+  private readonly onData = this.data.bind(this);
+  private readonly onEnd = this.end.bind(this);
+  // A client that goes away mid-body gets no answer; rejecting only frees
+  // the request, and as the client's doing it is not logged as our error.
+  private readonly onGone = this.gone.bind(this);
+
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly capBytes: number,
+    private readonly what: string,
+    private readonly resolve: (body: Buffer) => void,
+    private readonly reject: (error: Error) => void,
+  ) {
+    req.on('data', this.onData);
+    req.on('end', this.onEnd);
+    req.on('error', this.onGone);
+    req.on('close', this.onGone);
+  }
+
+  private data(chunk: Buffer): void {
+    this.length += chunk.length;
+    if (this.length > this.capBytes) {
+      this.cleanup();
+      drain(this.req, this.capBytes);
+      this.reject(tooLarge(this.capBytes, this.what));
+      return;
+    }
+    this.chunks.push(chunk);
+  }
+
+  private end(): void {
+    this.cleanup();
+    this.resolve(this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.length));
+  }
+
+  private gone(): void {
+    this.cleanup();
+    this.reject(invalidArgument('the client closed the connection before sending the whole body'));
+  }
+
+  private cleanup(): void {
+    this.req.off('data', this.onData);
+    this.req.off('end', this.onEnd);
+    this.req.off('error', this.onGone);
+    this.req.off('close', this.onGone);
+  }
 }

@@ -346,26 +346,28 @@ export class LmdbNodeStore implements NodeStore {
   /** Run one client write into `layer`; its revision is the entry's index. */
   private execute(layer: ApplyLayer, c: Command, revision: number): CommandResult {
     const k = c.key.toString('latin1');
-    const current = (): StoredValue | null => {
-      const v = layer.kv.get(k);
-      return v !== undefined ? v : this.read(c.key);
-    };
     switch (c.op) {
       case 'put':
         layer.kv.set(k, { value: c.value, modRevision: revision });
         return { op: 'put', revision };
       case 'delete': {
-        const deleted = current() !== null;
+        const deleted = this.current(layer, k, c.key) !== null;
         if (deleted) layer.kv.set(k, null);
         return { op: 'delete', deleted, revision };
       }
       case 'cas': {
-        const value = current()?.value ?? null;
+        const value = this.current(layer, k, c.key)?.value ?? null;
         const swapped = c.expected === null ? value === null : value?.equals(c.expected) === true;
         if (swapped) layer.kv.set(k, { value: c.value, modRevision: revision });
         return { op: 'cas', swapped, current: swapped ? null : value, revision };
       }
     }
+  }
+
+  /** A key's value as of `layer` (its latin1 form `k`): the layer's, else the applied state's. */
+  private current(layer: ApplyLayer, k: string, key: Buffer): StoredValue | null {
+    const v = layer.kv.get(k);
+    return v !== undefined ? v : this.read(key);
   }
 
   /** A key's applied value: the buffer's, else LMDB's (the current write transaction's, inside one). */
