@@ -53,6 +53,15 @@ interface Drain {
 const APPLY_BUFFER_HURRY_KEYS = 10_000;
 
 /**
+ * Applied changes stay in memory this long before their write is queued (then it rides with
+ * the next write group, as any deferrable write). Writing them with every append rewrote the
+ * same KV pages many times a second under load; gathered over this interval, a page written by
+ * many applies is copied and written once, and most appends carry no KV pages at all. A restart
+ * re-applies at most this interval's entries from the log.
+ */
+export const APPLY_WRITE_DELAY_MS = 50;
+
+/**
  * NodeStore on one LMDB environment (see open-store.ts): the Raft log, hard
  * state and the KV state machine.
  *
@@ -75,6 +84,8 @@ export class LmdbNodeStore implements NodeStore {
   private readonly buffer = new ApplyBuffer();
   /** The queued write of the buffer's open layer, if one is queued. */
   private bufferWrite: Promise<void> | null = null;
+  /** Queues the buffer's write once APPLY_WRITE_DELAY_MS has passed since an apply found none queued. */
+  private bufferTimer: NodeJS.Timeout | null = null;
   /**
    * Writes that apply inside their own transaction (a snapshot install, and applies queued
    * behind one) and are not yet committed: while there are any, applying in memory would build
@@ -201,26 +212,45 @@ export class LmdbNodeStore implements NodeStore {
     this.logStore.appendInTxn(w.entries);
   }
 
-  /** Queue the write of the buffer's open layer, unless one is queued: it waits for company. */
+  /** Queue the write of the buffer's open layer after APPLY_WRITE_DELAY_MS, unless one is queued or timed. */
   private scheduleBufferWrite(): void {
-    if (this.bufferWrite === null) {
-      const drain: Drain = {};
-      const write = this.writes.enqueue(
-        () => {
-          // Once sealed, later applies need a write of their own.
-          if (drain.layer === undefined) this.bufferWrite = null;
-          this.drainInTxn(drain);
-        },
-        { durable: false, weight: 0, deferrable: true },
-      );
-      this.bufferWrite = write.then(() => this.releaseDrained(drain));
-      this.fatalIfFails(this.bufferWrite);
+    if (this.buffer.openKeys() >= APPLY_BUFFER_HURRY_KEYS) {
+      this.queueBufferWrite();
+      this.writes.hurry();
+      return;
     }
-    if (this.buffer.openKeys() >= APPLY_BUFFER_HURRY_KEYS) this.writes.hurry();
+    if (this.bufferWrite !== null || this.bufferTimer !== null) return;
+    this.bufferTimer = setTimeout(() => {
+      this.bufferTimer = null;
+      this.queueBufferWrite();
+    }, APPLY_WRITE_DELAY_MS);
+    // A node with nothing else to do may exit: close() writes what is buffered.
+    this.bufferTimer.unref();
+  }
+
+  /** Queue the write of the buffer's open layer now, unless one is queued: it waits for company. */
+  private queueBufferWrite(): void {
+    if (this.bufferTimer !== null) {
+      clearTimeout(this.bufferTimer);
+      this.bufferTimer = null;
+    }
+    if (this.bufferWrite !== null) return;
+    const drain: Drain = {};
+    const write = this.writes.enqueue(
+      () => {
+        // Once sealed, later applies need a write of their own.
+        if (drain.layer === undefined) this.bufferWrite = null;
+        this.drainInTxn(drain);
+      },
+      { durable: false, weight: 0, deferrable: true },
+    );
+    this.bufferWrite = write.then(() => this.releaseDrained(drain));
+    this.fatalIfFails(this.bufferWrite);
   }
 
   /** Write everything applied so far to LMDB; resolves once committed. */
   private async flushApplied(): Promise<void> {
+    if (this.bufferTimer !== null) this.queueBufferWrite();
     const pending = this.bufferWrite;
     if (pending === null) return;
     this.writes.hurry();
@@ -553,10 +583,11 @@ export class LmdbNodeStore implements NodeStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    // The applied state still in memory is written first (a restart would re-apply it anyway).
+    if (this.bufferTimer !== null) this.queueBufferWrite();
     this.closed = true;
     // A snapshot stream still pinning a read transaction would otherwise hold the environment open.
     for (const reader of this.readers) this.release(reader);
-    // The applied state still in memory is written first (a restart would re-apply it anyway).
     this.writes.hurry();
     await this.writes.idle();
     await this.dbs.env.flushed;

@@ -10,6 +10,8 @@ import { describe, test } from 'node:test';
 import { ConfChangeType, type Entry } from '../../src/raft/index.js';
 import { ApplyBuffer, ApplyLayer } from '../../src/storage/apply-buffer.js';
 import { type LmdbNodeStore, openNodeStore, type StoredValue } from '../../src/storage/index.js';
+import { APPLY_WRITE_DELAY_MS } from '../../src/storage/lmdb-node-store.js';
+import { DEFER_MS } from '../../src/storage/write-queue.js';
 import {
   append,
   appendAndApply,
@@ -129,16 +131,31 @@ describe('applying in memory', () => {
     await reopened.close();
   });
 
-  test('alone, the applied state is written after a short wait for company', async () => {
+  test('applied state is written once APPLY_WRITE_DELAY_MS has passed, not with every append', async () => {
     const { store, dir } = tmpStore();
     await append(store, [putEntry(1, 1, 'a', '1')]);
     applyNow(store, [putEntry(1, 1, 'a', '1')]);
-    await new Promise((r) => setTimeout(r, 50));
+    // An append right after the apply does not carry it: applies gather in memory first.
+    await append(store, [putEntry(2, 1, 'b', '2')]);
+    assert.equal(store.dbs.kv.get(b('a')), undefined, 'still only in memory');
+    assert.equal(store.get(b('a'))?.value.toString(), '1', 'reads see it');
+    await new Promise((r) => setTimeout(r, APPLY_WRITE_DELAY_MS + DEFER_MS + 30));
     // Read LMDB directly: the meta DB's applied index and the KV record.
     assert.ok(store.dbs.kv.get(b('a')), 'in LMDB');
     await store.close();
     const reopened = openNodeStore(dir);
     assert.equal(reopened.appliedIndex(), 1);
+    await reopened.close();
+  });
+
+  test('close() writes what is still waiting in memory', async () => {
+    const { store, dir } = tmpStore();
+    await append(store, [putEntry(1, 1, 'a', '1')]);
+    applyNow(store, [putEntry(1, 1, 'a', '1')]);
+    await store.close();
+    const reopened = openNodeStore(dir);
+    assert.equal(reopened.appliedIndex(), 1);
+    assert.equal(reopened.get(b('a'))?.value.toString(), '1');
     await reopened.close();
   });
 
