@@ -122,6 +122,26 @@ describe('small codecs', () => {
     assert.throws(() => new ByteReader(Buffer.alloc(9, 0xff)).uvarint(), DecodeError);
   });
 
+  test('strings are written as UTF-8 exactly as TextEncoder writes them, growing the buffer', () => {
+    // ASCII, multi-byte, an astral character, a lone surrogate (becomes U+FFFD), empty, and long.
+    const strings = ['req-1', 'Grüße €', '😀', 'a\uD800b', '', 'x'.repeat(300)];
+    const w = new ByteWriter(1);
+    for (const s of strings) w.string(s);
+    const expected = Buffer.concat(
+      strings.map((s) => {
+        const b = new TextEncoder().encode(s);
+        return Buffer.concat([new ByteWriter().uvarint(b.byteLength).finish(), b]);
+      }),
+    );
+    assert.deepEqual(w.finish(), expected);
+    const r = new ByteReader(w.finish());
+    assert.deepEqual(
+      strings.map(() => r.string()),
+      strings.map((s) => s.replace('\uD800', '\uFFFD')),
+    );
+    r.done();
+  });
+
   test('stored values, hard state, conf state and members round trip', () => {
     assert.deepEqual(decodeStoredValue(encodeStoredValue(Buffer.from('hello'), 12345)), {
       value: Buffer.from('hello'),
