@@ -16,9 +16,13 @@ import { EntryTail } from './entry-tail.js';
 import type { LmdbDbs } from './lmdb-dbs.js';
 import type { MetaStore } from './meta-store.js';
 
-/** The most entries, and bytes of entries, kept in memory after they are written (EntryTail). */
-const TAIL_MAX_ENTRIES = 4096;
-const TAIL_MAX_BYTES = 4 * 1024 * 1024;
+/**
+ * The most entries, and bytes of entries, kept in memory after they are written (EntryTail):
+ * at 12,000 writes/s, the last 85 ms, several times what a follower holds between appending and
+ * applying. Memory is what bounds it: every held entry keeps its payload's buffer alive.
+ */
+const TAIL_MAX_ENTRIES = 1024;
+const TAIL_MAX_BYTES = 1024 * 1024;
 
 /**
  * The core's synchronous view of the persisted Raft log, with MemoryStorage's
@@ -118,18 +122,20 @@ export class LmdbLogStorage implements LogStorage {
     if (start > first && !this.dbs.log.doesExist(logKey(start - 1))) {
       throw new Error(`storage: missing log entry [last: ${this.storedLastIndex()}, append at: ${start}]`);
     }
-    if (start <= this.lastIndex()) {
-      const stale = [...this.dbs.log.getKeys({ start: logKey(start) })];
+    for (const e of entries) this.dbs.log.putSync(logKey(e.index), encodeEntry(e));
+    const end = entries[entries.length - 1]!.index;
+    // The rest of a conflicting tail goes, also found in the transaction rather than the cache.
+    if (this.dbs.log.doesExist(logKey(end + 1))) {
+      const stale = [...this.dbs.log.getKeys({ start: logKey(end + 1) })];
       for (const key of stale) this.dbs.log.removeSync(key);
     }
-    for (const e of entries) this.dbs.log.putSync(logKey(e.index), encodeEntry(e));
-    this.last = entries[entries.length - 1]!.index;
+    this.last = end;
     this.tail.append(entries);
   }
 
-  /** Drop the entries up to `index` in the current write transaction; false if already gone. */
-  compactInTxn(index: number): boolean {
-    if (index <= this.compacted().index) return false;
+  /** Drop the entries up to `index` in the current write transaction (none if already gone). */
+  compactInTxn(index: number): void {
+    if (index <= this.compacted().index) return;
     // Read (and verify) the term before its entry goes: term(index) must keep answering.
     const term = this.term(index);
     const keys = [...this.dbs.log.getKeys({ end: logKey(index), inclusiveEnd: true })];
@@ -137,7 +143,6 @@ export class LmdbLogStorage implements LogStorage {
     this.meta.setCompacted(index, term);
     this.point = { index, term };
     this.tail.compactTo(index);
-    return true;
   }
 
   /** Empty the log, a snapshot at index/term taking its place, in the current write transaction. */
