@@ -238,7 +238,8 @@ describe('LMDB LogStorage behaves exactly like MemoryStorage', () => {
         outcome(() => mem.entries(lo, hi, 500)),
       );
     }
-    for (const i of [1, 1904, 4978, 4979, 4980, 6000, 6002]) assert.equal(log.term(i), mem.term(i), `term(${i})`);
+    for (const i of [1, 1904, 4978, 4979, 4980, 6000, 6002])
+      assert.equal(log.term(i), mem.term(i), `term(${i})`);
     await store.close();
   });
 
