@@ -6,8 +6,9 @@
  * logs, not on this node's apply being on disk (a restart re-applies from the
  * log: the applied index is written in the same transaction as the changes it
  * covers). So committed entries are applied here, in memory, at once, and
- * their changes reach LMDB with the next write group (usually the next log
- * append, whose transaction and fsync they share). Without the buffer every
+ * their changes reach LMDB some 50 ms later (APPLY_WRITE_DELAY_MS) with the
+ * next write group (usually a log append, whose transaction and fsync they
+ * share). Without the buffer every
  * apply cost a transaction and its flush on the reply path, and under load
  * the applies took half of the writer thread's commits.
  *

@@ -68,8 +68,8 @@ export const APPLY_WRITE_DELAY_MS = 50;
  * Writes are group-committed by a WriteQueue: those of one event-loop turn
  * share one transaction and one fsync, and persist() resolves only once its
  * transaction is on disk. Committed entries are applied in memory, into an
- * ApplyBuffer that reads look through, and written with the next group (see
- * apply-buffer.ts for why that is safe); only after a snapshot install, until
+ * ApplyBuffer that reads look through, and written with a group some
+ * APPLY_WRITE_DELAY_MS later (see apply-buffer.ts for why that is safe); only after a snapshot install, until
  * it is committed, do applies run inside their own transaction.
  */
 export class LmdbNodeStore implements NodeStore {
