@@ -8,9 +8,9 @@
  * covers). So committed entries are applied here, in memory, at once, and
  * their changes reach LMDB some 50 ms later (APPLY_WRITE_DELAY_MS) with the
  * next write group (usually a log append, whose transaction and fsync they
- * share). Without the buffer every
- * apply cost a transaction and its flush on the reply path, and under load
- * the applies took half of the writer thread's commits.
+ * share). Without the buffer every apply cost a transaction and its flush on
+ * the reply path, and under load the applies took half of the writer thread's
+ * commits.
  *
  * Layers, oldest first: sealed layers taken into a transaction that has not
  * yet reported back, then the open layer that applies write into. A reader

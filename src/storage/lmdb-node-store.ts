@@ -73,8 +73,7 @@ export const APPLY_WRITE_DELAY_MS = 50;
  * it is committed, do applies run inside their own transaction.
  */
 export class LmdbNodeStore implements NodeStore {
-  /** The core's view of the log; the store writes it through `logStore`, the same object. */
-  readonly log: LogStorage;
+  /** The log; the store writes it, the core reads it through `log`. */
   private readonly logStore: LmdbLogStorage;
   private closed = false;
   /** Every write goes through here, in order. */
@@ -105,13 +104,17 @@ export class LmdbNodeStore implements NodeStore {
     private readonly report: (msg: string) => void = () => {},
   ) {
     this.logStore = new LmdbLogStorage(dbs, meta);
-    this.log = this.logStore;
     // One closure for the store's life: the queue reports each durable group's duration.
     this.writes = new WriteQueue(
       dbs.env,
       (ms) => this.observer.onDurableWrite?.(ms),
       () => this.logStore.invalidate(),
     );
+  }
+
+  /** The core's read-only view of the log. */
+  get log(): LogStorage {
+    return this.logStore;
   }
 
   async persist(batch: PersistBatch): Promise<void> {
