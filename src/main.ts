@@ -13,6 +13,7 @@ import { createOpsRoutes } from './api/ops-routes.js';
 import { addReflectionService } from './api/reflection.js';
 import { createRestHandler } from './api/rest.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
+import { boundHeapGrowth } from './heap-growth.js';
 import { DkvMetrics } from './metrics/dkv-metrics.js';
 import { ClusterClient } from './node/cluster-client.js';
 import { joinCluster } from './node/join.js';
@@ -51,6 +52,7 @@ function listenHttp(server: HttpServer, port: number, host: string): Promise<voi
 }
 
 async function main(): Promise<void> {
+  boundHeapGrowth();
   const config = readConfig();
   const log = pino({ level: config.logLevel, base: { node: config.nodeId } });
 
