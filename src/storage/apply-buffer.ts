@@ -6,7 +6,7 @@
  * logs, not on this node's apply being on disk (a restart re-applies from the
  * log: the applied index is written in the same transaction as the changes it
  * covers). So committed entries are applied here, in memory, at once, and
- * their changes reach LMDB some 50 ms later (APPLY_WRITE_DELAY_MS) with the
+ * their changes reach LMDB some 500 ms later (APPLY_WRITE_DELAY_MS) with the
  * next write group (usually a log append, whose transaction and fsync they
  * share). Without the buffer every apply cost a transaction and its flush on
  * the reply path, and under load the applies took half of the writer thread's
@@ -25,11 +25,19 @@ import type { StoredValue } from './types.js';
 export class ApplyLayer {
   /** Key (as a latin1 string: one char per byte, so string order is byte order) -> new value or null. */
   readonly kv = new Map<string, StoredValue | null>();
+  /** Key and value bytes set here, overwritten ones included (an upper bound on what the layer holds). */
+  bytes = 0;
   /** The index of the last entry applied into this layer (0: none). */
   applied = 0;
   /** Membership after this layer's conf changes, when it has any. */
   confState: ConfState | null = null;
   members: Map<string, string> | null = null;
+
+  /** Record a key's new value (null: deleted). */
+  set(k: string, v: StoredValue | null): void {
+    this.kv.set(k, v);
+    this.bytes += k.length + (v?.value.length ?? 0);
+  }
 
   isEmpty(): boolean {
     return this.applied === 0;
@@ -38,6 +46,7 @@ export class ApplyLayer {
   /** Fold a later layer into this one (its values win). */
   absorb(later: ApplyLayer): void {
     for (const [k, v] of later.kv) this.kv.set(k, v);
+    this.bytes += later.bytes;
     if (later.applied !== 0) this.applied = later.applied;
     if (later.confState) this.confState = later.confState;
     if (later.members) this.members = later.members;
@@ -92,6 +101,11 @@ export class ApplyBuffer {
   /** How many keys the open layer holds. */
   openKeys(): number {
     return this.open.kv.size;
+  }
+
+  /** At most how many key and value bytes the open layer holds. */
+  openBytes(): number {
+    return this.open.bytes;
   }
 
   /**

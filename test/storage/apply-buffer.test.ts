@@ -10,7 +10,7 @@ import { describe, test } from 'node:test';
 import { ConfChangeType, type Entry } from '../../src/raft/index.js';
 import { ApplyBuffer, ApplyLayer } from '../../src/storage/apply-buffer.js';
 import { type LmdbNodeStore, openNodeStore, type StoredValue } from '../../src/storage/index.js';
-import { APPLY_WRITE_DELAY_MS } from '../../src/storage/lmdb-node-store.js';
+import { APPLY_BUFFER_HURRY_BYTES, APPLY_WRITE_DELAY_MS } from '../../src/storage/lmdb-node-store.js';
 import { DEFER_MS } from '../../src/storage/write-queue.js';
 import {
   append,
@@ -146,6 +146,25 @@ describe('applying in memory', () => {
     const reopened = openNodeStore(dir);
     assert.equal(reopened.appliedIndex(), 1);
     await reopened.close();
+  });
+
+  test('applied values past APPLY_BUFFER_HURRY_BYTES are written without waiting for the delay', async () => {
+    const { store } = tmpStore();
+    const big = 'v'.repeat(1024 * 1024);
+    const n = Math.ceil(APPLY_BUFFER_HURRY_BYTES / big.length);
+    const entries = Array.from({ length: n }, (_, i) => putEntry(i + 1, 1, `k${i}`, big));
+    await append(store, entries);
+    applyNow(store, entries.slice(0, n - 1));
+    await new Promise((r) => setTimeout(r, DEFER_MS + 30));
+    assert.equal(store.dbs.kv.get(b('k0')), undefined, 'under the bound: still only in memory');
+    applyNow(store, entries.slice(n - 1));
+    const start = performance.now();
+    while (store.dbs.kv.get(b('k0')) === undefined && performance.now() - start < APPLY_WRITE_DELAY_MS / 2) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.ok(store.dbs.kv.get(b(`k${n - 1}`)), 'over the bound: in LMDB long before the delay');
+    assert.equal(store.get(b('k0'))?.value.length, big.length);
+    await store.close();
   });
 
   test('close() writes what is still waiting in memory', async () => {
