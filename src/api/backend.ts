@@ -39,6 +39,8 @@ export interface NodeStatus {
   commitIndex: number;
   appliedIndex: number;
   lastIndex: number;
+  /** Index of the first entry still in the log (compaction moves it forward). */
+  firstIndex: number;
   members: MemberStatus[];
   /** True once this node knows it was removed from the cluster (it then stays passive). */
   removed: boolean;

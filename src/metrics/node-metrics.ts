@@ -39,6 +39,7 @@ export class NodeMetrics {
   private readonly commitIndex: Gauge;
   private readonly appliedIndex: Gauge;
   private readonly lastLogIndex: Gauge;
+  private readonly firstLogIndex: Gauge;
   private readonly leaderChanges: Counter;
   private readonly proposalSeconds: Histogram;
   private readonly fsyncSeconds: Histogram;
@@ -75,6 +76,10 @@ export class NodeMetrics {
     this.commitIndex = gauge('dkv_raft_commit_index', 'Highest log index this node knows to be committed.');
     this.appliedIndex = gauge('dkv_raft_applied_index', 'Highest log index applied to the key-value store.');
     this.lastLogIndex = gauge('dkv_raft_last_log_index', "Index of the last entry in this node's log.");
+    this.firstLogIndex = gauge(
+      'dkv_raft_first_log_index',
+      "Index of the first entry still in this node's log (compaction moves it forward).",
+    );
     this.leaderChanges = new Counter({
       name: 'dkv_raft_leader_changes_total',
       help: 'Leaders seen by this node: a new leader, or a new term of the same one (the first counts too).',
@@ -148,5 +153,6 @@ export class NodeMetrics {
     this.commitIndex.set(status.commitIndex);
     this.appliedIndex.set(status.appliedIndex);
     this.lastLogIndex.set(status.lastIndex);
+    this.firstLogIndex.set(status.firstIndex);
   }
 }

@@ -591,7 +591,8 @@ export class LmdbNodeStore implements NodeStore {
           throw new Error(`storage: compact ${index} is past the applied index ${applied}`);
         this.logStore.compactInTxn(index);
       },
-      { durable: false },
+      // Nobody waits for a compaction: it shares the next group's transaction.
+      { durable: false, deferrable: true },
     );
     this.releaseDrained(drain);
   }

@@ -32,6 +32,7 @@ const READY: NodeStatus = {
   commitIndex: 40,
   appliedIndex: 40,
   lastIndex: 40,
+  firstIndex: 1,
   members: [],
   removed: false,
 };

@@ -61,6 +61,7 @@ export class MemoryBackend implements KvBackend {
     commitIndex: 10,
     appliedIndex: 9,
     lastIndex: 11,
+    firstIndex: 1,
     removed: false,
     members: [
       { id: 'a', address: '127.0.0.1:7070', learner: false, matchIndex: 11, nextIndex: 12, reachable: true },

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
+import { COMPACT_STEP_ENTRIES } from '../../src/node/raft-node.js';
+import { parsePromText, value } from '../metrics/prom-text.js';
 import { b64, TestCluster as Cluster, sleep, type TestCluster, type TestNode } from './harness.js';
 
 /** A hash of every key and value a node holds (serializable reads, paged). */
@@ -73,6 +75,43 @@ describe('faults on a cluster of real processes', () => {
       const log = follower.output.join('');
       assert.match(log, /installed a snapshot from the leader/, 'the follower caught up by InstallSnapshot');
       assert.doesNotMatch(log, /"level":(50|60)/, 'the follower logged no errors');
+    } finally {
+      await c.stop();
+    }
+  });
+
+  test('compaction past one step reaches its target on every node, one step at a time', async () => {
+    // Past the threshold the log is compacted to KEEP entries behind the applied index, in steps of
+    // COMPACT_STEP_ENTRIES: with a threshold of 1.5 steps, only a second step reaches the target.
+    const threshold = Math.round(COMPACT_STEP_ENTRIES * 1.5);
+    const keep = 5;
+    const c = await Cluster.start({
+      env: { DKV_SNAPSHOT_THRESHOLD: String(threshold), DKV_COMPACT_KEEP_ENTRIES: String(keep) },
+    });
+    const gauges = async (n: TestNode) => {
+      const res = await fetch(`http://127.0.0.1:${n.restPort}/metrics`, {
+        signal: AbortSignal.timeout(5000),
+      });
+      const f = parsePromText(await res.text());
+      return { first: value(f, 'dkv_raft_first_log_index'), applied: value(f, 'dkv_raft_applied_index') };
+    };
+    try {
+      await c.waitForLeader();
+      for (const n of c.nodes) assert.equal((await gauges(n)).first, 1, 'nothing compacted yet');
+      const acked = await writeMany(c, c.nodes, 'step-', threshold + 100);
+      assert.equal(acked.length, threshold + 100);
+      await c.until('every node to compact its log past the first step', async () => {
+        const gs = await Promise.all(c.nodes.map(gauges));
+        return gs.every((g) => g.first > COMPACT_STEP_ENTRIES + 1);
+      });
+      for (const n of c.nodes) {
+        const g = await gauges(n);
+        // The target was the applied index when the log crossed the threshold, less KEEP.
+        assert.ok(g.first >= threshold - keep, `${n.id}: log starts at ${g.first}`);
+        assert.ok(g.first <= g.applied - keep + 1, `${n.id}: keeps ${keep} entries behind ${g.applied}`);
+        const got = await c.get(n, 'step-0', 'SERIALIZABLE');
+        assert.equal(got.value, 'v0', `${n.id}: compaction lost no state`);
+      }
     } finally {
       await c.stop();
     }

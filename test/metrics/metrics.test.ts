@@ -29,6 +29,7 @@ const STATUS: NodeStatus = {
   commitIndex: 40,
   appliedIndex: 38,
   lastIndex: 41,
+  firstIndex: 12,
   members: [],
   removed: false,
 };
@@ -47,6 +48,7 @@ describe('node metrics', () => {
     assert.equal(value(f, 'dkv_raft_commit_index'), 40);
     assert.equal(value(f, 'dkv_raft_applied_index'), 38);
     assert.equal(value(f, 'dkv_raft_last_log_index'), 41);
+    assert.equal(value(f, 'dkv_raft_first_log_index'), 12);
     assert.equal(value(f, 'dkv_raft_role', { role: 'follower' }), 1);
     assert.equal(total(f, 'dkv_raft_role'), 1, 'exactly one role is current');
     assert.equal(value(f, 'dkv_raft_is_leader'), 0);
