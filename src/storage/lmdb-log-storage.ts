@@ -125,10 +125,7 @@ export class LmdbLogStorage implements LogStorage {
     for (const e of entries) this.dbs.log.putSync(logKey(e.index), encodeEntry(e));
     const end = entries[entries.length - 1]!.index;
     // The rest of a conflicting tail goes, also found in the transaction rather than the cache.
-    if (this.dbs.log.doesExist(logKey(end + 1))) {
-      const stale = [...this.dbs.log.getKeys({ start: logKey(end + 1) })];
-      for (const key of stale) this.dbs.log.removeSync(key);
-    }
+    if (this.dbs.log.doesExist(logKey(end + 1))) this.removeRange({ start: logKey(end + 1) });
     this.last = end;
     this.tail.append(entries);
   }
@@ -138,8 +135,7 @@ export class LmdbLogStorage implements LogStorage {
     if (index <= this.compacted().index) return;
     // Read (and verify) the term before its entry goes: term(index) must keep answering.
     const term = this.term(index);
-    const keys = [...this.dbs.log.getKeys({ end: logKey(index), inclusiveEnd: true })];
-    for (const key of keys) this.dbs.log.removeSync(key);
+    this.removeRange({ end: logKey(index), inclusiveEnd: true });
     this.meta.setCompacted(index, term);
     this.point = { index, term };
     this.tail.compactTo(index);
@@ -159,6 +155,12 @@ export class LmdbLogStorage implements LogStorage {
     this.point = null;
     this.last = null;
     this.tail.clear();
+  }
+
+  /** Delete the log entries of `range` in the current write transaction (keys first: no cursor is live while deleting). */
+  private removeRange(range: { start?: Buffer; end?: Buffer; inclusiveEnd?: boolean }): void {
+    const keys = [...this.dbs.log.getKeys(range)];
+    for (const key of keys) this.dbs.log.removeSync(key);
   }
 
   private storedLastIndex(): number {

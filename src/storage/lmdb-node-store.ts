@@ -65,8 +65,9 @@ export const APPLY_BUFFER_HURRY_BYTES = 8 * 1024 * 1024;
  *
  * Why 500: at 64 writers on 10,000 keys a leader's transactions wrote some 33 pages each at 50 ms,
  * most of them KV pages rewritten ten times a second, and the three nodes' flushes queued on one
- * disk. 500 ms gave 11% more writes/s than 50 in three interleaved pairs, and beat 250 and 1000
- * (whose single large writes lengthen the turns that build them: p99 up).
+ * disk. At 500 ms about 10 pages per transaction remain. Writes/s: 11% more than at 50 ms in
+ * three interleaved pairs, level in three later (noisier) ones; 250 and 1000 did worse (a single
+ * large write lengthens the turn that builds it: p99 up).
  */
 export const APPLY_WRITE_DELAY_MS = 500;
 
@@ -78,8 +79,9 @@ export const APPLY_WRITE_DELAY_MS = 500;
  * share one transaction and one fsync, and persist() resolves only once its
  * transaction is on disk. Committed entries are applied in memory, into an
  * ApplyBuffer that reads look through, and written with a group some
- * APPLY_WRITE_DELAY_MS later (see apply-buffer.ts for why that is safe); only after a snapshot install, until
- * it is committed, do applies run inside their own transaction.
+ * APPLY_WRITE_DELAY_MS later (see apply-buffer.ts for why that is safe);
+ * only after a snapshot install, until it is committed, do applies run
+ * inside their own transaction.
  */
 export class LmdbNodeStore implements NodeStore {
   /** The log; the store writes it, the core reads it through `log`. */

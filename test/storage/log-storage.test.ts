@@ -108,14 +108,17 @@ function outcome(f: () => unknown): unknown {
 }
 
 /** Apply every op to both storages (applying entries as needed so the LMDB store may compact). */
+/** Append the same entries to the reference and to the store. */
+async function appendBoth(mem: MemoryStorage, store: LmdbNodeStore, ents: Entry[]): Promise<void> {
+  mem.append(ents);
+  await append(store, ents);
+}
+
 async function run(mem: MemoryStorage, store: LmdbNodeStore, op: Op): Promise<void> {
   switch (op.op) {
-    case 'append': {
-      const ents = makeEntries(op.from, op.to, op.term);
-      mem.append(ents);
-      await append(store, ents);
+    case 'append':
+      await appendBoth(mem, store, makeEntries(op.from, op.to, op.term));
       break;
-    }
     case 'compact': {
       mem.compact(op.index);
       const applied = store.appliedIndex();
@@ -203,9 +206,7 @@ describe('LMDB LogStorage behaves exactly like MemoryStorage', () => {
   test('appending past the end (a gap) is refused by both', async () => {
     const { store } = tmpStore();
     const mem = new MemoryStorage();
-    const first = makeEntries(1, 3, 1);
-    mem.append(first);
-    await append(store, first);
+    await appendBoth(mem, store, makeEntries(1, 3, 1));
     const gap = makeEntries(5, 6, 1);
     assert.throws(() => mem.append(gap), /missing log entry/);
     await assert.rejects(append(store, gap), /missing log entry/);
@@ -216,11 +217,8 @@ describe('LMDB LogStorage behaves exactly like MemoryStorage', () => {
   test('a log longer than the entries kept in memory reads the older ones from LMDB', async () => {
     const { store } = tmpStore();
     const mem = new MemoryStorage();
-    const ents = makeEntries(1, 6000, 1);
-    mem.append(ents);
-    await append(store, ents);
-    await append(store, makeEntries(6001, 6002, 2));
-    mem.append(makeEntries(6001, 6002, 2));
+    await appendBoth(mem, store, makeEntries(1, 6000, 1));
+    await appendBoth(mem, store, makeEntries(6001, 6002, 2));
     const log = store.log;
     for (const [lo, hi] of [
       [1, 4],
