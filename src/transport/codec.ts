@@ -63,15 +63,27 @@ function num(s: string, field: string): number {
   return n;
 }
 
-/** A core entry on the wire, with the CRC32C of its data. */
+/**
+ * The wire form of each core entry encoded so far, kept while the entry is. Core entries are
+ * never changed once made, and a leader sends the same entry objects to every follower: so the
+ * checksum and the conversion are done once, and batch-encoder keeps the bytes beside this object.
+ */
+const wireEntries = new WeakMap<Entry, wire.Entry>();
+
+/** A core entry on the wire, with the CRC32C of its data (the same object for the same entry). */
 export function encodeEntry(e: Entry): wire.Entry {
-  return {
-    term: u64(e.term, 'entry.term'),
-    index: u64(e.index, 'entry.index'),
-    type: e.type as number as wire.EntryType,
-    data: asBuffer(e.data),
-    checksum: crc32c(e.data),
-  };
+  let w = wireEntries.get(e);
+  if (w === undefined) {
+    w = {
+      term: u64(e.term, 'entry.term'),
+      index: u64(e.index, 'entry.index'),
+      type: e.type as number as wire.EntryType,
+      data: asBuffer(e.data),
+      checksum: crc32c(e.data),
+    };
+    wireEntries.set(e, w);
+  }
+  return w;
 }
 
 /** A wire entry as a core entry, after checking its checksum. */

@@ -7,10 +7,11 @@
  * buffering them without limit.
  */
 import { type ClientWritableStream, credentials, type ServiceError, status } from '@grpc/grpc-js';
-import { type MessageBatch, RaftTransportClient } from '../gen/dkv/raft/v1/raft.js';
+import type { MessageBatch, RaftTransportClient } from '../gen/dkv/raft/v1/raft.js';
 import { Backoff } from './backoff.js';
 import { PEER_CHANNEL_OPTIONS } from './channel-options.js';
 import type { TransportLog } from './log.js';
+import { PeerClient } from './peer-client.js';
 
 /** How one peer link behaves; the defaults live in grpc-peer-transport.ts. */
 export interface PeerLinkOptions {
@@ -91,7 +92,7 @@ export class PeerLink {
   private closed = false;
 
   constructor(private readonly opts: PeerLinkOptions) {
-    this.client = new RaftTransportClient(opts.address, credentials.createInsecure(), PEER_CHANNEL_OPTIONS);
+    this.client = new PeerClient(opts.address, credentials.createInsecure(), PEER_CHANNEL_OPTIONS);
     this.backoff = new Backoff(opts.initialBackoffMs, opts.maxBackoffMs);
   }
 
