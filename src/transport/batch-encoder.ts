@@ -2,23 +2,24 @@
  * The Send stream's serializer. It writes exactly the bytes of ts-proto's
  * MessageBatch.encode (a test compares them), with two savings on a leader's
  * hot path:
- * - an entry is encoded once: its bytes are kept beside the wire entry
- *   object, and codec.encodeEntry hands out one wire entry per core entry,
- *   so the same entries replicated to two followers (or re-sent) are not
- *   checksummed and encoded again;
+ * - an entry is encoded once: its bytes are kept on the wire entry object,
+ *   which the sender shares between the followers it replicates the same
+ *   entries to in one send (codec.WireEntries);
  * - the result is a Buffer view of the writer's output, not a copy of it.
  */
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import * as wire from '../gen/dkv/raft/v1/raft.js';
 
-/** The encoded form of each wire entry already serialized (kept while the entry is). */
-const entryBytes = new WeakMap<wire.Entry, Uint8Array>();
+/** Where a wire entry keeps its encoding once serialized (a property, not a WeakMap: see codec.WireEntries). */
+const ENCODED = Symbol('encoded');
 
-function entryEncoding(e: wire.Entry): Uint8Array {
-  let bytes = entryBytes.get(e);
+type KeptEntry = wire.Entry & { [ENCODED]?: Uint8Array };
+
+function entryEncoding(e: KeptEntry): Uint8Array {
+  let bytes = e[ENCODED];
   if (bytes === undefined) {
     bytes = wire.Entry.encode(e).finish();
-    entryBytes.set(e, bytes);
+    e[ENCODED] = bytes;
   }
   return bytes;
 }

@@ -63,25 +63,30 @@ function num(s: string, field: string): number {
   return n;
 }
 
-/**
- * The wire form of each core entry encoded so far, kept while the entry is. Core entries are
- * never changed once made, and a leader sends the same entry objects to every follower: so the
- * checksum and the conversion are done once, and batch-encoder keeps the bytes beside this object.
- */
-const wireEntries = new WeakMap<Entry, wire.Entry>();
-
-/** A core entry on the wire, with the CRC32C of its data (the same object for the same entry). */
+/** A core entry on the wire, with the CRC32C of its data. */
 export function encodeEntry(e: Entry): wire.Entry {
-  let w = wireEntries.get(e);
+  return {
+    term: u64(e.term, 'entry.term'),
+    index: u64(e.index, 'entry.index'),
+    type: e.type as number as wire.EntryType,
+    data: asBuffer(e.data),
+    checksum: crc32c(e.data),
+  };
+}
+
+/**
+ * Wire entries made during one send: a leader hands the same entry objects (core entries never
+ * change once made) to every follower in one Ready, so each is checksummed and converted once,
+ * and batch-encoder then encodes the shared wire entry once. A plain Map that lives for one call:
+ * a long-lived WeakMap keyed by thousands of short-lived entries a second costs the GC more.
+ */
+export type WireEntries = Map<Entry, wire.Entry>;
+
+function encodeEntryOnce(e: Entry, done: WireEntries): wire.Entry {
+  let w = done.get(e);
   if (w === undefined) {
-    w = {
-      term: u64(e.term, 'entry.term'),
-      index: u64(e.index, 'entry.index'),
-      type: e.type as number as wire.EntryType,
-      data: asBuffer(e.data),
-      checksum: crc32c(e.data),
-    };
-    wireEntries.set(e, w);
+    w = encodeEntry(e);
+    done.set(e, w);
   }
   return w;
 }
@@ -132,6 +137,15 @@ export function decodeSnapshotMeta(meta: wire.SnapshotMeta): SnapshotMeta {
  * in InstallSnapshot chunks.
  */
 export function encodeMessage(m: Message): wire.Message {
+  return toWire(m, encodeEntry);
+}
+
+/** encodeMessage, with the wire entries of one send shared between the messages that carry them. */
+export function encodeMessageSharingEntries(m: Message, done: WireEntries): wire.Message {
+  return toWire(m, (e) => encodeEntryOnce(e, done));
+}
+
+function toWire(m: Message, wireEntry: (e: Entry) => wire.Entry): wire.Message {
   if (isLocalMessage(m.type) || MessageType[m.type] === undefined) {
     throw new Error(`transport codec: message type ${MessageType[m.type] ?? m.type} is local, never sent`);
   }
@@ -148,7 +162,7 @@ export function encodeMessage(m: Message): wire.Message {
     term: u64(m.term, 'term'),
     logTerm: u64(m.logTerm, 'logTerm'),
     index: u64(m.index, 'index'),
-    entries: m.entries.map(encodeEntry),
+    entries: m.entries.map(wireEntry),
     commit: u64(m.commit, 'commit'),
     reject: m.reject,
     rejectHint: u64(m.rejectHint, 'rejectHint'),

@@ -8,7 +8,12 @@ import type { Server } from '@grpc/grpc-js';
 import { unavailable } from '../errors.js';
 import { type MessageBatch, RaftTransportService } from '../gen/dkv/raft/v1/raft.js';
 import { type Message, MessageType, type NodeId } from '../raft/index.js';
-import { encodeMessage, estimateMessageBytes } from './codec.js';
+import {
+  encodeMessage,
+  encodeMessageSharingEntries,
+  estimateMessageBytes,
+  type WireEntries,
+} from './codec.js';
 import { defaultTransportLog, type TransportLog } from './log.js';
 import { PeerLink } from './peer-link.js';
 import { createPeerServer } from './peer-server.js';
@@ -80,7 +85,11 @@ export function createPeerTransport(opts: GrpcPeerTransportOptions): PeerTranspo
   };
 
   /** Split one peer's messages into batches below maxBatchBytes, keeping their order. */
-  const toBatches = (to: NodeId, msgs: Message[]): { batch: MessageBatch; bytes: number }[] => {
+  const toBatches = (
+    to: NodeId,
+    msgs: Message[],
+    done: WireEntries,
+  ): { batch: MessageBatch; bytes: number }[] => {
     const batches: { batch: MessageBatch; bytes: number }[] = [];
     let current: MessageBatch = { clusterId, from: nodeId, to, messages: [] };
     let bytes = 0;
@@ -91,7 +100,7 @@ export function createPeerTransport(opts: GrpcPeerTransportOptions): PeerTranspo
         current = { clusterId, from: nodeId, to, messages: [] };
         bytes = 0;
       }
-      current.messages.push(encodeMessage(m));
+      current.messages.push(encodeMessageSharingEntries(m, done));
       bytes += size;
     }
     if (current.messages.length > 0) batches.push({ batch: current, bytes });
@@ -154,7 +163,8 @@ export function createPeerTransport(opts: GrpcPeerTransportOptions): PeerTranspo
         }
         group.push(m);
       }
-      const batches = [...byPeer].map(([to, group]) => ({ to, batches: toBatches(to, group) }));
+      const done: WireEntries = new Map();
+      const batches = [...byPeer].map(([to, group]) => ({ to, batches: toBatches(to, group, done) }));
       if (closed) return;
       for (const { to, batches: peerBatches } of batches) {
         const link = peers.get(to);

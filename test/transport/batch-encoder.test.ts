@@ -8,7 +8,12 @@ import { describe, test } from 'node:test';
 import * as wire from '../../src/gen/dkv/raft/v1/raft.js';
 import { EntryType, type Message, MessageType, Prng } from '../../src/raft/index.js';
 import { encodeMessageBatch } from '../../src/transport/batch-encoder.js';
-import { decodeMessage, encodeEntry, encodeMessage } from '../../src/transport/codec.js';
+import {
+  decodeMessage,
+  encodeMessage,
+  encodeMessageSharingEntries,
+  type WireEntries,
+} from '../../src/transport/codec.js';
 import { NETWORK_TYPES, randomMessage } from './helpers.js';
 
 function batchOf(msgs: Message[], to = 'b'): wire.MessageBatch {
@@ -52,21 +57,31 @@ describe('encodeMessageBatch', () => {
       { term: 3, index: 10, type: EntryType.Normal, data: new Uint8Array([1, 2, 3]) },
       { term: 3, index: 11, type: EntryType.ConfChange, data: new Uint8Array(0) },
     ];
-    const toB = batchOf([app], 'b');
-    const toC = batchOf([{ ...app, to: 'c', commit: 99 }], 'c');
-    // One wire entry per core entry: the checksum and the conversion were done once.
-    assert.equal(toC.messages[0]!.entries[0], toB.messages[0]!.entries[0]);
-    assert.equal(encodeEntry(app.entries[1]!), toB.messages[0]!.entries[1]);
+    const done: WireEntries = new Map();
+    const batch = (m: Message): wire.MessageBatch => ({
+      clusterId: 'cluster-1',
+      from: 'a',
+      to: m.to,
+      messages: [encodeMessageSharingEntries(m, done)],
+    });
+    const toB = batch(app);
+    const toC = batch({ ...app, to: 'c', commit: 99, entries: [app.entries[1]!] });
+    // One wire entry per core entry in a send: the checksum and the conversion were done once.
+    assert.equal(toC.messages[0]!.entries[0], toB.messages[0]!.entries[1]);
     const first = assertSameBytes(toB);
     assertSameBytes(toC);
     // And again, now entirely from kept encodings.
     assert.deepEqual(encodeMessageBatch(toB), first);
   });
 
-  test('an equal but distinct entry is encoded on its own (nothing is shared by value)', () => {
+  test('entries are shared by identity only: an equal-looking entry is encoded on its own', () => {
+    const done: WireEntries = new Map();
     const e = { term: 1, index: 1, type: EntryType.Normal, data: new Uint8Array([9]) };
-    const copy = { ...e, data: new Uint8Array([8]) };
-    assert.notEqual(encodeEntry(e), encodeEntry(copy));
-    assert.equal(encodeEntry(copy).data[0], 8);
+    const m = { ...randomMessage(new Prng(3), MessageType.App, 'a', 'b'), entries: [e] };
+    const w1 = encodeMessageSharingEntries(m, done);
+    const w2 = encodeMessageSharingEntries({ ...m, entries: [{ ...e, data: new Uint8Array([8]) }] }, done);
+    assert.notEqual(w2.entries[0], w1.entries[0]);
+    assert.equal(w2.entries[0]!.data[0], 8);
+    assertSameBytes({ clusterId: 'x', from: 'a', to: 'b', messages: [w1, w2] });
   });
 });
