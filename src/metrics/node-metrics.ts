@@ -43,6 +43,7 @@ export class NodeMetrics {
   private readonly leaderChanges: Counter;
   private readonly proposalSeconds: Histogram;
   private readonly fsyncSeconds: Histogram;
+  private readonly commits: Counter<'thread'>;
   private readonly applySeconds: Histogram;
   private readonly appliedEntries: Counter;
   private readonly snapshotsSent: Counter<'result'>;
@@ -97,6 +98,13 @@ export class NodeMetrics {
       buckets: [...FSYNC_BUCKETS_SECONDS],
       registers,
     });
+    this.commits = new Counter({
+      name: 'dkv_storage_commits_total',
+      help: 'Storage write transactions committed, by the thread that committed them: the event loop (blocked for the fsync) or the writer thread.',
+      labelNames: ['thread'],
+      registers,
+    });
+    for (const thread of ['event_loop', 'writer']) this.commits.inc({ thread }, 0);
     this.applySeconds = new Histogram({
       name: 'dkv_apply_duration_seconds',
       help: 'Applying one batch of committed entries to the key-value store.',
@@ -133,7 +141,12 @@ export class NodeMetrics {
       onSnapshotSent: (ok) => (ok ? sent.ok : sent.failed).inc(),
       onSnapshotInstalled: () => this.snapshotsInstalled.inc(),
     };
+    const commitsOn = {
+      event_loop: this.commits.labels('event_loop'),
+      writer: this.commits.labels('writer'),
+    };
     this.storeObserver = {
+      onCommit: (thread) => commitsOn[thread].inc(),
       onDurableWrite: (ms) => this.fsyncSeconds.observe(ms / 1000),
       onApply: (entries, ms) => {
         this.applySeconds.observe(ms / 1000);

@@ -426,6 +426,7 @@ export class RaftNode implements KvBackend {
       snapshot: rd.snapshot ? { meta: rd.snapshot.meta, data: rd.snapshot.data } : null,
       apply: rd.committedEntries,
       sync: rd.mustSync || rd.entries.length > 0 || rd.snapshot !== null,
+      onLoop: this.nothingToOverlap(),
     });
     // Applied in memory already (visible to reads): answer now, not after earlier writes' fsyncs.
     // A reply rests on the entry being committed, i.e. durable in a majority of logs.
@@ -452,6 +453,25 @@ export class RaftNode implements KvBackend {
         }
         this.schedulePump();
       });
+  }
+
+  /**
+   * Whether a write may hold the event loop for its fsync: on a follower no client request is
+   * waiting on (no forwarded write, no linearizable read). Such a follower has nothing to do while
+   * its disk syncs but take in the next append, which the block batches; lmdb-js's writer-thread
+   * round trips cost it about a third of its busy time under load (put at 16 and 64 connections,
+   * three interleaved pairs each: 15-20% less CPU per write for the cluster, more writes/s).
+   * A serializable read arriving meanwhile waits for that one fsync. A leader always has requests
+   * to parse and replicate while its disk syncs, so it keeps the write queue's weight rule.
+   */
+  private nothingToOverlap(): boolean {
+    return (
+      !this.raw.isLeader() &&
+      this.writes.size() === 0 &&
+      this.pendingReads.length === 0 &&
+      this.readRounds.size === 0 &&
+      this.appliedWaiters.length === 0
+    );
   }
 
   /** Answer the writes proposed here that rd's committed entries carried, and reads now applied. */

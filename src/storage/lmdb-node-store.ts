@@ -116,11 +116,11 @@ export class LmdbNodeStore implements NodeStore {
   ) {
     this.logStore = new LmdbLogStorage(dbs, meta);
     // One closure for the store's life: the queue reports each durable group's duration.
-    this.writes = new WriteQueue(
-      dbs.env,
-      (ms) => this.observer.onDurableWrite?.(ms),
-      () => this.logStore.invalidate(),
-    );
+    this.writes = new WriteQueue(dbs.env, {
+      onCommit: (thread) => this.observer.onCommit?.(thread),
+      onDurableCommit: (ms) => this.observer.onDurableWrite?.(ms),
+      onRollback: () => this.logStore.invalidate(),
+    });
   }
 
   /** The core's read-only view of the log. */
@@ -155,6 +155,7 @@ export class LmdbNodeStore implements NodeStore {
     const decodedApply = w.apply.map(decodeForApply);
     const durable = w.sync && persists;
     const weight = w.entries.length + w.apply.length;
+    const onLoop = w.onLoop === true;
 
     if (snap || this.applyingInTxn > 0) {
       // The slow path: persist and apply in one transaction, after the install it may follow.
@@ -181,7 +182,7 @@ export class LmdbNodeStore implements NodeStore {
             applyMs = performance.now() - start;
             return results;
           },
-          { durable, weight, exclusive: snap !== null },
+          { durable, weight, exclusive: snap !== null, onLoop },
         )
         .then(
           (results) => {
@@ -212,11 +213,11 @@ export class LmdbNodeStore implements NodeStore {
     if (!durable) {
       // A commit-index-only hard state: nobody waits for it, so it waits for company.
       this.fatalIfFails(
-        this.writes.enqueue(() => this.persistInTxn(w), { durable, weight, deferrable: true }),
+        this.writes.enqueue(() => this.persistInTxn(w), { durable, weight, deferrable: true, onLoop }),
       );
       return { applied, written: Promise.resolve([]) };
     }
-    const written = this.writes.enqueue(() => this.persistInTxn(w), { durable, weight });
+    const written = this.writes.enqueue(() => this.persistInTxn(w), { durable, weight, onLoop });
     return { applied, written: written.then(() => []) };
   }
 

@@ -44,6 +44,11 @@ export interface ReadyWrite extends PersistBatch {
    * recovers the commit index), and applying never needs it (the log already holds the entries).
    */
   sync: boolean;
+  /**
+   * The node has nothing to overlap with this write's fsync (a follower that no client is waiting
+   * on): commit it on the event loop, without lmdb-js's writer-thread round trips, whatever its size.
+   */
+  onLoop?: boolean;
 }
 
 /** The result of applying one committed entry: the client write it answers, if any. */

@@ -18,7 +18,10 @@
  * grows with the number of concurrent clients because proposals of one turn
  * are batched): light groups commit synchronously, heavy ones asynchronously,
  * and while an asynchronous group is in flight every later group follows it
- * asynchronously, so groups always land in the order queued.
+ * asynchronously, so groups always land in the order queued. A write marked
+ * `onLoop` weighs nothing: its owner has no work to overlap with the fsync
+ * (a follower with no client waiting on it), so the thread round trips would
+ * be pure cost.
  *
  * Either way the group runs on setImmediate: by then Node has flushed the
  * sockets written this turn (HTTP/2 writes go out on a native immediate,
@@ -83,6 +86,27 @@ export interface WriteOptions {
    * (a snapshot install drops the in-memory applied state in its body).
    */
   exclusive?: boolean;
+  /**
+   * Commit on the event loop whatever the weight (unless an asynchronous group is in flight): the
+   * owner has nothing to do while the disk syncs, so lmdb-js's writer thread would only add cost.
+   */
+  onLoop?: boolean;
+}
+
+/** Which thread committed a group: the event loop (blocked for the fsync) or lmdb-js's writer thread. */
+export type CommitThread = 'event_loop' | 'writer';
+
+/** What the queue tells its owner (metrics, caches); each is optional. */
+export interface WriteQueueHooks {
+  /** A group was committed, on this thread. */
+  onCommit?(thread: CommitThread): void;
+  /** A group with a durable write took `ms`, fsync included, from flush to on disk. */
+  onDurableCommit?(ms: number): void;
+  /**
+   * Told, before any other write body runs, that a transaction rolled back (a body threw or the
+   * commit failed): whatever the owner keeps in memory of what its bodies wrote may be wrong.
+   */
+  onRollback?(): void;
 }
 
 /** One queued write: its body, how to commit it, and its promise. */
@@ -91,6 +115,7 @@ interface Pending<T> {
   durable: boolean;
   weight: number;
   exclusive: boolean;
+  onLoop: boolean;
   resolve: (value: T) => void;
   reject: (error: unknown) => void;
 }
@@ -111,13 +136,7 @@ export class WriteQueue {
 
   constructor(
     private readonly env: Transactor,
-    /** Told how long each durable group took, fsync included, in milliseconds (metrics). */
-    private readonly onDurableCommit: (ms: number) => void = () => {},
-    /**
-     * Told, before any other write body runs, that a transaction rolled back (a body threw or the
-     * commit failed): whatever the owner keeps in memory of what its bodies wrote may be wrong.
-     */
-    private readonly onRollback: () => void = () => {},
+    private readonly hooks: WriteQueueHooks = {},
   ) {}
 
   /**
@@ -129,9 +148,9 @@ export class WriteQueue {
    * retrying would reorder writes).
    */
   enqueue<T>(run: () => T, opts: WriteOptions): Promise<T> {
-    const { durable, weight = 1, deferrable = false, exclusive = false } = opts;
+    const { durable, weight = 1, deferrable = false, exclusive = false, onLoop = false } = opts;
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ run, durable, weight, exclusive, resolve, reject } as Pending<unknown>);
+      this.queue.push({ run, durable, weight, exclusive, onLoop, resolve, reject } as Pending<unknown>);
       if (deferrable) {
         if (!this.scheduled && this.deferTimer === null) {
           this.deferTimer = setTimeout(() => this.hurry(), DEFER_MS);
@@ -180,7 +199,7 @@ export class WriteQueue {
     let weight = 0;
     let exclusive = false;
     for (const p of group) {
-      weight += p.weight;
+      if (!p.onLoop) weight += p.weight;
       exclusive ||= p.exclusive;
     }
     if (exclusive && this.asyncGroups > 0) {
@@ -200,6 +219,11 @@ export class WriteQueue {
     }
   }
 
+  private reportCommit(thread: CommitThread, durable: boolean, startMs: number): void {
+    this.hooks.onCommit?.(thread);
+    if (durable) this.hooks.onDurableCommit?.(performance.now() - startMs);
+  }
+
   /** Commit the group on lmdb-js's writer thread; resolve its durable writes once flushed. */
   private commitAsync(group: Pending<unknown>[]): void {
     const durable = group.some((p) => p.durable);
@@ -209,7 +233,7 @@ export class WriteQueue {
       try {
         return group.map((p) => p.run());
       } catch (error) {
-        this.onRollback();
+        this.hooks.onRollback?.();
         throw error;
       }
     });
@@ -226,10 +250,10 @@ export class WriteQueue {
           p.resolve(results[i]);
         });
         // After the writes are answered: an observer's throw cannot fail a committed group.
-        if (durable) this.onDurableCommit(performance.now() - start);
+        this.reportCommit('writer', durable, start);
       })
       .catch((error: unknown) => {
-        this.onRollback();
+        this.hooks.onRollback?.();
         for (const p of group) p.reject(error);
       })
       .finally(() => {
@@ -250,7 +274,7 @@ export class WriteQueue {
     try {
       results = this.env.transactionSync(() => group.map((p) => p.run()), durable ? DURABLE_TXN : LAZY_TXN);
     } catch (error) {
-      this.onRollback();
+      this.hooks.onRollback?.();
       if (group.length === 1) {
         group[0]!.reject(error);
         return;
@@ -259,7 +283,7 @@ export class WriteQueue {
       return;
     }
     // Outside the try: the group is committed, whatever the observer does.
-    if (durable) this.onDurableCommit(performance.now() - start);
+    this.reportCommit('event_loop', durable, start);
     group.forEach((p, i) => {
       p.resolve(results[i]);
     });

@@ -166,6 +166,54 @@ describe('observability of real dkv processes', () => {
     assert.ok(value(after, 'process_cpu_user_seconds_total') > 0);
   });
 
+  test('followers nobody waits on commit on their event loop; one with clients waiting does not', async () => {
+    const leader = await c.waitForLeader();
+    const nodes = [leader, ...c.nodes.filter((n) => n !== leader)];
+    const grown = async (before: Map<string, Family>[]) => {
+      const after = await Promise.all(nodes.map(scrape));
+      return after.map((a, i) => {
+        const grew = (thread: string) =>
+          total(a, 'dkv_storage_commits_total', { thread }) -
+          total(before[i]!, 'dkv_storage_commits_total', { thread });
+        return { loop: grew('event_loop'), writer: grew('writer') };
+      });
+    };
+    const before = await Promise.all(nodes.map(scrape));
+    // Bursts of 64 writes at once on the leader: its groups, and the appends it sends, carry many entries.
+    for (let round = 0; round < 5; round++) {
+      const replies = await Promise.all(
+        Array.from({ length: 64 }, (_, i) =>
+          c.rest(leader, 'POST', '/v0/kv', { key: b64(`burst-${round}-${i}`), value: b64('v') }),
+        ),
+      );
+      for (const r of replies) assert.equal(r.status, 200);
+    }
+    const [onLeader, ...onFollowers] = await grown(before);
+    // The leader has requests to parse while its disk syncs: heavy groups go to the writer thread.
+    assert.ok(onLeader!.writer > 0, `the bursts made groups of many entries: ${JSON.stringify(onLeader)}`);
+    for (const f of onFollowers) {
+      assert.ok(f.loop > 0, `a follower committed the appends: ${JSON.stringify(f)}`);
+      assert.equal(f.writer, 0, `a follower with no client waiting stays on its loop: ${JSON.stringify(f)}`);
+    }
+
+    // The same bursts through a follower: its clients wait on it, so it overlaps its fsyncs again.
+    const busy = nodes[1]!;
+    const again = await Promise.all(nodes.map(scrape));
+    for (let round = 0; round < 5; round++) {
+      const replies = await Promise.all(
+        Array.from({ length: 64 }, (_, i) =>
+          c.rest(busy, 'POST', '/v0/kv', { key: b64(`via-${round}-${i}`), value: b64('v') }),
+        ),
+      );
+      for (const r of replies) assert.equal(r.status, 200);
+    }
+    const onBusy = (await grown(again))[1]!;
+    assert.ok(
+      onBusy.writer > 0,
+      `a follower with writes waiting uses the writer thread: ${JSON.stringify(onBusy)}`,
+    );
+  });
+
   test('a node cut off from the cluster is 503 with a reason and NOT_SERVING, and recovers', async () => {
     const leader = await c.waitForLeader();
     const cut = c.nodes.find((n) => n !== leader)!;

@@ -112,6 +112,8 @@ describe('node metrics', () => {
     node.onSnapshotInstalled!();
     store.onDurableWrite!(4);
     store.onApply!(5, 0.5);
+    store.onCommit!('event_loop');
+    store.onCommit!('event_loop');
     const f = await page(metrics);
     assert.equal(value(f, 'dkv_proposal_duration_seconds_count'), 2);
     assert.ok(Math.abs(value(f, 'dkv_proposal_duration_seconds_sum') - 2.003) < 1e-9);
@@ -124,6 +126,8 @@ describe('node metrics', () => {
     assert.ok(Math.abs(value(f, 'dkv_storage_fsync_duration_seconds_sum') - 0.004) < 1e-12);
     assert.equal(value(f, 'dkv_apply_duration_seconds_count'), 1);
     assert.equal(value(f, 'dkv_applied_entries_total'), 5);
+    assert.equal(value(f, 'dkv_storage_commits_total', { thread: 'event_loop' }), 2);
+    assert.equal(value(f, 'dkv_storage_commits_total', { thread: 'writer' }), 0, 'shown before the first');
   });
 
   it('include the default process metrics and still parse strictly', async () => {
@@ -147,6 +151,7 @@ describe('store observer on a real LMDB store', () => {
     });
     let f = await page(metrics);
     assert.equal(value(f, 'dkv_storage_fsync_duration_seconds_count'), 1);
+    assert.equal(value(f, 'dkv_storage_commits_total', { thread: 'event_loop' }), 1, 'two entries: light');
     assert.equal(value(f, 'dkv_apply_duration_seconds_count'), 0);
     await store.apply([putEntry(1, 1, 'a', '1'), putEntry(2, 1, 'b', '2')]);
     f = await page(metrics);

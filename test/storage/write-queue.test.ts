@@ -35,7 +35,9 @@ function fixture() {
     return k;
   };
   const get = (k: string) => db.get(Buffer.from(k))?.toString();
-  return { env, queue: new WriteQueue(transactor), counts, put, get };
+  const threads: string[] = [];
+  const queue = new WriteQueue(transactor, { onCommit: (thread) => threads.push(thread) });
+  return { env, queue, counts, threads, put, get };
 }
 
 describe('WriteQueue', () => {
@@ -86,6 +88,40 @@ describe('WriteQueue', () => {
     await Promise.all([heavy, light]);
     assert.deepEqual(counts, { sync: 0, async: 2 });
     assert.equal(get('k'), 'light');
+    await queue.idle();
+    await env.close();
+  });
+
+  test('an onLoop write commits on the event loop whatever its weight, and says so', async () => {
+    const { env, queue, counts, threads, put, get } = fixture();
+    const heavy = SYNC_MAX_WEIGHT * 100;
+    await Promise.all([
+      queue.enqueue(put('a', '1'), { durable: true, weight: heavy, onLoop: true }),
+      queue.enqueue(put('b', '1'), { durable: false, weight: 0, deferrable: true }),
+    ]);
+    assert.deepEqual(counts, { sync: 1, async: 0 });
+    assert.deepEqual(threads, ['event_loop']);
+    // A heavy write not so marked in the same group still sends the group off-thread.
+    await Promise.all([
+      queue.enqueue(put('a', '2'), { durable: true, weight: heavy, onLoop: true }),
+      queue.enqueue(put('b', '2'), { durable: true, weight: heavy }),
+    ]);
+    assert.deepEqual(counts, { sync: 1, async: 1 });
+    assert.deepEqual(threads, ['event_loop', 'writer']);
+    assert.equal(get('a'), '2');
+    assert.equal(get('b'), '2');
+    await queue.idle();
+    await env.close();
+  });
+
+  test('an onLoop write behind an off-thread group follows it off-thread, in order', async () => {
+    const { env, queue, counts, put, get } = fixture();
+    const heavy = queue.enqueue(put('k', 'heavy'), { durable: true, weight: SYNC_MAX_WEIGHT + 1 });
+    await new Promise((r) => setImmediate(r));
+    const onLoop = queue.enqueue(put('k', 'on-loop'), { durable: true, onLoop: true });
+    await Promise.all([heavy, onLoop]);
+    assert.deepEqual(counts, { sync: 0, async: 2 });
+    assert.equal(get('k'), 'on-loop');
     await queue.idle();
     await env.close();
   });
