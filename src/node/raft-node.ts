@@ -460,7 +460,7 @@ export class RaftNode implements KvBackend {
    * waiting on (no forwarded write, no linearizable read). Such a follower has nothing to do while
    * its disk syncs but take in the next append, which the block batches; lmdb-js's writer-thread
    * round trips cost it about a third of its busy time under load (put at 16 and 64 connections,
-   * three interleaved pairs each: 15-20% less CPU per write for the cluster, more writes/s).
+   * three interleaved pairs each: 14-24% less CPU per write for the cluster, more writes/s).
    * A serializable read arriving meanwhile waits for that one fsync. A leader always has requests
    * to parse and replicate while its disk syncs, so it keeps the write queue's weight rule.
    */

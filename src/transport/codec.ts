@@ -77,8 +77,9 @@ export function encodeEntry(e: Entry): wire.Entry {
 /**
  * Wire entries made during one send: a leader hands the same entry objects (core entries never
  * change once made) to every follower in one Ready, so each is checksummed and converted once,
- * and batch-encoder then encodes the shared wire entry once. A plain Map that lives for one call:
- * a long-lived WeakMap keyed by thousands of short-lived entries a second costs the GC more.
+ * and batch-encoder then encodes the shared wire entry once. A Map that lives for one call keeps
+ * nothing past the send; a WeakMap keyed by every entry would have the GC track thousands of
+ * short-lived keys a second.
  */
 export type WireEntries = Map<Entry, wire.Entry>;
 
