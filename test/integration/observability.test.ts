@@ -178,16 +178,19 @@ describe('observability of real dkv processes', () => {
         return { loop: grew('event_loop'), writer: grew('writer') };
       });
     };
+    /** Five bursts of 64 writes at once on `n`: its groups, and the appends they make, carry many entries. */
+    const bursts = async (n: TestNode, prefix: string) => {
+      for (let round = 0; round < 5; round++) {
+        const replies = await Promise.all(
+          Array.from({ length: 64 }, (_, i) =>
+            c.rest(n, 'POST', '/v0/kv', { key: b64(`${prefix}-${round}-${i}`), value: b64('v') }),
+          ),
+        );
+        for (const r of replies) assert.equal(r.status, 200);
+      }
+    };
     const before = await Promise.all(nodes.map(scrape));
-    // Bursts of 64 writes at once on the leader: its groups, and the appends it sends, carry many entries.
-    for (let round = 0; round < 5; round++) {
-      const replies = await Promise.all(
-        Array.from({ length: 64 }, (_, i) =>
-          c.rest(leader, 'POST', '/v0/kv', { key: b64(`burst-${round}-${i}`), value: b64('v') }),
-        ),
-      );
-      for (const r of replies) assert.equal(r.status, 200);
-    }
+    await bursts(leader, 'burst');
     const [onLeader, ...onFollowers] = await grown(before);
     // The leader has requests to parse while its disk syncs: heavy groups go to the writer thread.
     assert.ok(onLeader!.writer > 0, `the bursts made groups of many entries: ${JSON.stringify(onLeader)}`);
@@ -199,14 +202,7 @@ describe('observability of real dkv processes', () => {
     // The same bursts through a follower: its clients wait on it, so it overlaps its fsyncs again.
     const busy = nodes[1]!;
     const again = await Promise.all(nodes.map(scrape));
-    for (let round = 0; round < 5; round++) {
-      const replies = await Promise.all(
-        Array.from({ length: 64 }, (_, i) =>
-          c.rest(busy, 'POST', '/v0/kv', { key: b64(`via-${round}-${i}`), value: b64('v') }),
-        ),
-      );
-      for (const r of replies) assert.equal(r.status, 200);
-    }
+    await bursts(busy, 'via');
     const onBusy = (await grown(again))[1]!;
     assert.ok(
       onBusy.writer > 0,
