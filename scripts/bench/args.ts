@@ -12,6 +12,15 @@ export function numberFlag(name: string, value: string | undefined, fallback: nu
   return n;
 }
 
+/** `value` as a number of at least 0, or `fallback` when the flag is absent (0 turns a phase off). */
+export function nonNegativeFlag(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = value.trim() === '' ? Number.NaN : Number(value);
+  if (!Number.isFinite(n) || n < 0)
+    throw new Error(`--${name}: expected a number of 0 or more, got "${value}"`);
+  return n;
+}
+
 /** `value` as an optional positive number. */
 export function optionalNumberFlag(name: string, value: string | undefined): number | undefined {
   return value === undefined ? undefined : numberFlag(name, value, 0);

@@ -59,8 +59,8 @@ const HELP = `npm run bench:etcd -- [options]
   --duration S        measured seconds per cell (10)
   --warmup S          warm-up seconds per cell, not measured (2)
   --settle S          before the first cell, every cell's load in turn for S s in all, on each
-                      system, not measured (${SETTLE_S})
-  --quick             1 round, 3 s cells, fewer cells: a smoke run
+                      system, not measured (${SETTLE_S}; 0: none)
+  --quick             1 round, 3 s cells, 5 s of settling, fewer cells: a smoke run
   --keys N            keyspace, preloaded (10000)
   --value-bytes N     value size (100)
   --timeout S         request timeout (10)
@@ -123,7 +123,10 @@ async function main(): Promise<void> {
   }
   const quick = values.quick === true;
   const rounds = Math.round(numberFlag('rounds', values.rounds, quick ? 1 : 3));
-  const settings = cellSettingsFromFlags(values, quick ? { durationS: 3, warmupS: 1 } : { durationS: 10 });
+  const settings = cellSettingsFromFlags(
+    values,
+    quick ? { durationS: 3, warmupS: 1, settleS: 5 } : { durationS: 10 },
+  );
   const duration = settings.durationMs / 1000;
   const specs = quick ? QUICK_CELLS : FULL_CELLS;
   const outDir = values.out ?? 'bench-results';

@@ -47,7 +47,7 @@ const OP_SPECS: Record<BenchOp, Pick<CellSpec, 'op' | 'node'>> = {
 const HELP = `npm run bench -- [options]
   --duration S        measured seconds per cell (10)
   --warmup S          warm-up seconds per cell, not measured (2, at most 20% of --duration)
-  --settle S          before the first cell, every cell's load in turn for S s in all, not measured (${SETTLE_S})
+  --settle S          before the first cell, every cell's load in turn for S s in all, not measured (${SETTLE_S}; 0: none)
   --connections LIST  concurrent connections per cell (1,16,64)
   --ops LIST          ${OPS.join(',')} (put,get-leader,get-follower,get-serializable)
   --protocol P        http or grpc (http)

@@ -5,7 +5,7 @@
  * load is reported, and later cells follow the new leader).
  */
 
-import { numberFlag } from './args.js';
+import { nonNegativeFlag, numberFlag } from './args.js';
 import type { BenchCluster, BenchNode, LeaderInfo } from './bench-cluster.js';
 import { type LoadResult, runLoad } from './load.js';
 import { type ProcessStats, ProcSampler } from './proc-stats.js';
@@ -39,8 +39,15 @@ export interface CellSettings {
   timeoutMs: number;
 }
 
-/** Default seconds of settling load before the first cell (see CellSettings.settleMs). */
-export const SETTLE_S = 5;
+/**
+ * Default seconds of settling load before the first cell (see CellSettings.settleMs).
+ *
+ * Why 20: a fresh dkv cluster under put load at one connection, after 3 s at 64, did 409, 503,
+ * 530, 528 and 570 writes/s in its first five 5-second windows, its nodes' background threads
+ * (V8's compilers) spending 572, 127, 53, 42 and 25 us of CPU per write; at 5 s of settling
+ * the first measured cell still paid for that. etcd, compiled ahead of time, needs none of it.
+ */
+export const SETTLE_S = 20;
 
 /** The parseArgs options both benchmark scripts take for CellSettings. */
 export const CELL_SETTING_OPTIONS = {
@@ -54,17 +61,18 @@ export const CELL_SETTING_OPTIONS = {
 
 /**
  * CellSettings from the flags of CELL_SETTING_OPTIONS; `durationS` is the default duration, and
- * the warm-up defaults to `warmupS` or else 20% of the duration, at most 2 s.
+ * the warm-up defaults to `warmupS` or else 20% of the duration, at most 2 s; the settling to
+ * `settleS` or else SETTLE_S.
  */
 export function cellSettingsFromFlags(
   values: Partial<Record<keyof typeof CELL_SETTING_OPTIONS, string>>,
-  defaults: { durationS: number; warmupS?: number },
+  defaults: { durationS: number; warmupS?: number; settleS?: number },
 ): CellSettings {
   const duration = numberFlag('duration', values.duration, defaults.durationS);
   return {
     durationMs: duration * 1000,
     warmupMs: numberFlag('warmup', values.warmup, defaults.warmupS ?? Math.min(2, duration * 0.2)) * 1000,
-    settleMs: numberFlag('settle', values.settle, SETTLE_S) * 1000,
+    settleMs: nonNegativeFlag('settle', values.settle, defaults.settleS ?? SETTLE_S) * 1000,
     keys: Math.round(numberFlag('keys', values.keys, 10_000)),
     valueBytes: Math.round(numberFlag('value-bytes', values['value-bytes'], 100)),
     timeoutMs: numberFlag('timeout', values.timeout, 10) * 1000,
