@@ -25,6 +25,7 @@ import {
 import { encodeRequest } from '../storage/request-codec.js';
 import type { ApplyResult, Command, CommandResult, NodeStore } from '../storage/types.js';
 import type { PeerTransport } from '../transport/types.js';
+import { AppendHold } from './append-hold.js';
 import { ClusterClient } from './cluster-client.js';
 import { parseMemberRecord } from './member-context.js';
 import { Membership } from './membership.js';
@@ -70,19 +71,6 @@ const encoder = new TextEncoder();
 
 /** Readies whose writes may overlap; beyond this the pump waits (backpressure on the store). */
 const MAX_WRITES_IN_FLIGHT = 8;
-/**
- * A leader with at least HOLD_MIN_WAITING writes of its own clients waiting holds new proposals
- * while one of its appends is being written, or two once TWO_APPENDS_MIN_WAITING wait: they
- * gather into one larger append (one Ready, one AppendEntries per follower, one transaction per
- * node) instead of one per event-loop turn, so the per-append costs fall on more entries.
- * Measured in interleaved pairs: holding behind two appends gave 256 connections about +12%
- * writes/s over not holding, and behind one 3-6% less than behind two; at 64 connections one
- * beat two in three pairs of three (writes/s +3 to +20%, p99 21.7-24.4 ms vs 24.8-31.2, CPU per
- * write 186-196 µs vs 195-233). With few clients the wait would cost more than it saves (16
- * connections: about -4.5% when holding), so they are not held.
- */
-const HOLD_MIN_WAITING = 32;
-const TWO_APPENDS_MIN_WAITING = 128;
 
 /**
  * Compaction deletes at most this many entries per transaction, one step at a time, each riding
@@ -133,8 +121,8 @@ export class RaftNode implements KvBackend {
   private compactTarget = 0;
   /** The compaction step in flight, if any; stop() waits for it. */
   private compaction: Promise<void> | null = null;
-  /** Readies with new entries this leader is writing (see HOLD_MIN_WAITING). */
-  private appendsInFlight = 0;
+  /** This leader's appends that hold new proposals back (see append-hold.ts). */
+  private readonly appendHold = new AppendHold();
 
   /** Reads waiting for a ReadIndex answer, by context; then for the applied index to reach it. */
   private readonly readRounds = new Map<
@@ -433,8 +421,10 @@ export class RaftNode implements KvBackend {
     if (write.applied) this.answerApplied(rd, write.applied);
     write.written.catch(() => {}); // observed in order below; this only keeps Node from calling it unhandled
     this.writesInFlight++;
-    const appends = rd.entries.length > 0 && this.raw.isLeader();
-    if (appends) this.appendsInFlight++;
+    const held =
+      rd.entries.length > 0 && this.raw.isLeader() ? this.appendHold.started(rd.entries.at(-1)!.index) : null;
+    if (rd.committedEntries.length > 0 && this.appendHold.committed(rd.committedEntries.at(-1)!.index))
+      this.maybeFlushProposals();
     this.finished = this.finished
       .then(async () => {
         if (this.fatal) return;
@@ -447,10 +437,7 @@ export class RaftNode implements KvBackend {
       .catch((e: unknown) => this.fail(e as Error))
       .finally(() => {
         this.writesInFlight--;
-        if (appends) {
-          this.appendsInFlight--;
-          this.maybeFlushProposals();
-        }
+        if (held && this.appendHold.written(held)) this.maybeFlushProposals();
         this.schedulePump();
       });
   }
@@ -636,10 +623,8 @@ export class RaftNode implements KvBackend {
   /** Propose what is pending on the next check phase, unless the leader's appends are backed up. */
   private maybeFlushProposals(): void {
     if (this.proposalFlushScheduled || this.pendingProposals.length === 0) return;
-    // Resumed as an append finishes.
-    const waiting = this.writes.size();
-    if (waiting >= HOLD_MIN_WAITING && this.appendsInFlight >= (waiting >= TWO_APPENDS_MIN_WAITING ? 2 : 1))
-      return;
+    // Resumed as an append is committed or written.
+    if (this.appendHold.holds(this.writes.size())) return;
     this.proposalFlushScheduled = true;
     setImmediate(() => this.flushProposals());
   }
