@@ -38,9 +38,10 @@ import {
 import { DkvCluster } from './cluster.js';
 import { EtcdCluster, ensureEtcdInstalled, etcdVersion } from './etcd-cluster.js';
 import { preloadKeys } from './preload.js';
-import { rssMb } from './proc-stats.js';
+import { type CpuPerRequest, cpuPerRequest, rssMb } from './proc-stats.js';
 import { stoppedCleanly } from './processes.js';
 import {
+  fmtCpuPerRequest,
   fmtErrors,
   fmtMs,
   fmtPerNode,
@@ -97,14 +98,25 @@ interface Round {
   runs: Partial<Record<System, SystemRun>>;
 }
 
+/** One system's medians over rounds for one cell. */
+interface SideSummary {
+  throughput: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: Record<string, number>;
+  genCpu: number;
+  /** The three servers' CPU per request (microseconds), with its user and system parts. */
+  cpu: CpuPerRequest;
+}
+
 /** The medians over rounds for one cell. */
 interface CellSummary {
   name: string;
   spec: CellSpec;
-  dkv: { throughput: number; p50Ms: number; p99Ms: number; errors: Record<string, number>; genCpu: number };
-  etcd: { throughput: number; p50Ms: number; p99Ms: number; errors: Record<string, number>; genCpu: number };
+  dkv: SideSummary;
+  etcd: SideSummary;
   /** Medians of the per-round dkv/etcd ratios. */
-  ratio: { throughput: number; p50: number; p99: number };
+  ratio: { throughput: number; p50: number; p99: number; cpuPerRequest: number };
 }
 
 async function main(): Promise<void> {
@@ -152,6 +164,7 @@ async function main(): Promise<void> {
 
   const summaries = specs.map((spec) => summarize(spec, all));
   const table = comparisonTable(summaries);
+  const cpu = cpuTable(summaries);
   const rss = rssTable(all);
   const notes = [...targetNotes(summaries, all), ...runNotes(all)];
   const svg = putPlot(summaries, rounds);
@@ -163,13 +176,19 @@ async function main(): Promise<void> {
     '',
     table,
     '',
+    '## Server CPU per request (µs, the three servers together)',
+    '',
+    "Each server's CPU over a cell (warm-up included) over the cell's requests per second, summed over the three servers; user is the server's own code, sys the kernel working for it (fsync, sockets, scheduling). Medians over rounds; the ratio is the median of per-round ratios (lower is better for dkv).",
+    '',
+    cpu,
+    '',
     '## RSS after each run (MB, leader first)',
     '',
     rss,
     '',
     ...notes,
   ].join('\n');
-  console.log(`\n${table}\n\n${rss}\n`);
+  console.log(`\n${table}\n\n${cpu}\n\n${rss}\n`);
   for (const n of notes) console.log(n);
   const json = JSON.stringify(
     {
@@ -227,23 +246,30 @@ function summarize(spec: CellSpec, rounds: Round[]): CellSummary {
   const name = cellName(spec);
   const cellsOf = (system: System) =>
     rounds.map((r) => r.runs[system]?.cells.find((c) => c.name === name)).filter((c) => c !== undefined);
-  const side = (system: System) => {
+  const cpuOf = (c: CellResult) => cpuPerRequest(c.servers, c.load.throughput);
+  const side = (system: System): SideSummary => {
     const cells = cellsOf(system);
     const errors: Record<string, number> = {};
     for (const c of cells)
       for (const [k, n] of Object.entries(c.load.errors)) errors[k] = (errors[k] ?? 0) + n;
+    const cpu = cells.map(cpuOf);
     return {
       throughput: median(cells.map((c) => c.load.throughput)),
       p50Ms: median(cells.map((c) => c.load.latency.p50Ms)),
       p99Ms: median(cells.map((c) => c.load.latency.p99Ms)),
       errors,
       genCpu: median(cells.map((c) => c.load.generatorCpuPercent)),
+      cpu: {
+        totalUs: median(cpu.map((x) => x.totalUs)),
+        userUs: median(cpu.map((x) => x.userUs)),
+        systemUs: median(cpu.map((x) => x.systemUs)),
+      },
     };
   };
   const perRound = rounds.flatMap((r) => {
     const d = r.runs.dkv?.cells.find((c) => c.name === name);
     const e = r.runs.etcd?.cells.find((c) => c.name === name);
-    return d && e ? [{ d: d.load, e: e.load }] : [];
+    return d && e ? [{ d: d.load, e: e.load, cpu: cpuOf(d).totalUs / cpuOf(e).totalUs }] : [];
   });
   return {
     name,
@@ -254,6 +280,7 @@ function summarize(spec: CellSpec, rounds: Round[]): CellSummary {
       throughput: median(perRound.map(({ d, e }) => d.throughput / e.throughput)),
       p50: median(perRound.map(({ d, e }) => d.latency.p50Ms / e.latency.p50Ms)),
       p99: median(perRound.map(({ d, e }) => d.latency.p99Ms / e.latency.p99Ms)),
+      cpuPerRequest: median(perRound.map(({ cpu }) => cpu)),
     },
   };
 }
@@ -287,6 +314,22 @@ function comparisonTable(summaries: CellSummary[]): string {
       fmtRatio(s.ratio.p99),
       fmtErrors(s.dkv.errors),
       fmtErrors(s.etcd.errors),
+    ]),
+  );
+}
+
+/** Server CPU per request: what each system's three servers spend on one request, in its own code and in the kernel. */
+function cpuTable(summaries: CellSummary[]): string {
+  const us = (v: number) => (Number.isFinite(v) ? v.toFixed(0) : '-');
+  return markdownTable(
+    ['cell', 'dkv µs/req', 'dkv user/sys', 'etcd µs/req', 'etcd user/sys', 'µs/req dkv/etcd'],
+    summaries.map((s) => [
+      s.name,
+      us(s.dkv.cpu.totalUs),
+      fmtCpuPerRequest(s.dkv.cpu),
+      us(s.etcd.cpu.totalUs),
+      fmtCpuPerRequest(s.etcd.cpu),
+      fmtRatio(s.ratio.cpuPerRequest),
     ]),
   );
 }

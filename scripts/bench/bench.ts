@@ -29,8 +29,18 @@ import {
 } from './cell.js';
 import { DkvCluster } from './cluster.js';
 import { preloadKeys } from './preload.js';
+import { cpuPerRequest } from './proc-stats.js';
 import { stoppedCleanly } from './processes.js';
-import { fmtErrors, fmtMs, fmtPerNode, fmtRate, markdownTable, runStem, writeResults } from './report.js';
+import {
+  fmtCpuPerRequest,
+  fmtErrors,
+  fmtMs,
+  fmtPerNode,
+  fmtRate,
+  markdownTable,
+  runStem,
+  writeResults,
+} from './report.js';
 
 const OPS = ['put', 'put-follower', 'get-leader', 'get-follower', 'get-serializable'] as const;
 type BenchOp = (typeof OPS)[number];
@@ -168,6 +178,7 @@ function benchTable(cells: CellResult[]): string {
       fmtMs(l.maxMs),
       fmtErrors(c.load.errors),
       fmtPerNode(c.servers.map((s) => s.cpuPercent)),
+      fmtCpuPerRequest(cpuPerRequest(c.servers, c.load.throughput)),
       fmtPerNode(c.servers.map((s) => s.rssMb)),
       c.load.generatorCpuPercent.toFixed(0),
     ];
@@ -187,6 +198,7 @@ function benchTable(cells: CellResult[]): string {
       'max ms',
       'errors',
       'server CPU% L/F/F',
+      'server CPU µs/req user/sys',
       'RSS MB L/F/F',
       'gen CPU%',
     ],
@@ -217,7 +229,7 @@ function benchNotes(
   const bad = Object.entries(shutdown).filter(([, how]) => !stoppedCleanly(how));
   if (bad.length > 0) notes.push(`- shutdown: ${bad.map(([id, how]) => `${id} ${how}`).join(', ')}`);
   notes.push(
-    '- server CPU% is % of one core over the cell (warm-up included), leader first; RSS at the end of the cell; gen CPU% is the load generator over the measured window.',
+    '- server CPU% is % of one core over the cell (warm-up included), leader first; server CPU µs/req is the three servers together per request, user (their own code) / sys (the kernel for them: fsync, sockets, scheduling); RSS at the end of the cell; gen CPU% is the load generator over the measured window.',
   );
   return notes;
 }

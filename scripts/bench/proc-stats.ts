@@ -1,9 +1,10 @@
 /**
  * CPU and memory of server processes from /proc (Linux): CPU time is
- * utime + stime of /proc/<pid>/stat (clock ticks), memory is VmRSS of
- * /proc/<pid>/status. A sampler reads RSS periodically during a run and
- * reports, per process, CPU in % of one core over the run, RSS at its end
- * and the peak RSS seen.
+ * utime (user) and stime (system, the kernel working for the process:
+ * syscalls, fsync, sockets) of /proc/<pid>/stat in clock ticks, memory is
+ * VmRSS of /proc/<pid>/status. A sampler reads RSS periodically during a run
+ * and reports, per process, CPU in % of one core over the run (with its user
+ * and system parts), RSS at its end and the peak RSS seen.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -17,8 +18,12 @@ export interface WatchedProcess {
 /** A process's figures over one sampled period. */
 export interface ProcessStats {
   id: string;
-  /** CPU used over the period, in % of one core (200 = two cores busy). */
+  /** CPU used over the period, in % of one core (200 = two cores busy): user + system. */
   cpuPercent: number;
+  /** The part of cpuPercent spent in the process's own code. */
+  userPercent: number;
+  /** The part of cpuPercent the kernel spent for the process. */
+  systemPercent: number;
   /** Resident memory at the end of the period (MB). */
   rssMb: number;
   /** The highest resident memory sampled (MB). */
@@ -39,16 +44,44 @@ function clockTicks(): number {
   return ticksPerSecond;
 }
 
-/** CPU seconds (user + system) used so far by `pid`; NaN if it is gone. */
-export function cpuSeconds(pid: number): number {
+/** CPU seconds used so far by a process, in its own code and in the kernel. */
+export interface CpuTimes {
+  user: number;
+  system: number;
+}
+
+/** CPU seconds used so far by `pid`; NaN for both if it is gone. */
+export function cpuTimes(pid: number): CpuTimes {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces; fields after it start at 3 (state).
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / clockTicks();
+    return { user: Number(fields[11]) / clockTicks(), system: Number(fields[12]) / clockTicks() };
   } catch {
-    return Number.NaN;
+    return { user: Number.NaN, system: Number.NaN };
   }
+}
+
+/** CPU per request: what a set of processes used, over the requests they served. */
+export interface CpuPerRequest {
+  /** Microseconds of CPU per request, user + system, all processes together. */
+  totalUs: number;
+  userUs: number;
+  systemUs: number;
+}
+
+/**
+ * CPU microseconds per request of `servers` (all of them together) at `throughput` requests per
+ * second: their CPU rate over the request rate. Comparable between systems whose throughput
+ * differs, where CPU% is not. NaN when nothing was served.
+ */
+export function cpuPerRequest(servers: ProcessStats[], throughput: number): CpuPerRequest {
+  if (!(throughput > 0)) return { totalUs: Number.NaN, userUs: Number.NaN, systemUs: Number.NaN };
+  // % of one core is 10^4 microseconds of CPU per second.
+  const perRequest = (percent: number) => (percent * 1e4) / throughput;
+  const userUs = perRequest(servers.reduce((sum, s) => sum + s.userPercent, 0));
+  const systemUs = perRequest(servers.reduce((sum, s) => sum + s.systemPercent, 0));
+  return { totalUs: userUs + systemUs, userUs, systemUs };
 }
 
 /** Resident memory of `pid` in MB; NaN if it is gone. */
@@ -63,7 +96,7 @@ export function rssMb(pid: number): number {
 
 /** Samples a set of processes from start() to stop(). */
 export class ProcSampler {
-  private readonly startCpu = new Map<number, number>();
+  private readonly startCpu = new Map<number, CpuTimes>();
   private readonly peak = new Map<number, number>();
   private startWall = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -76,7 +109,7 @@ export class ProcSampler {
   start(): void {
     this.startWall = performance.now();
     for (const p of this.procs) {
-      this.startCpu.set(p.pid, cpuSeconds(p.pid));
+      this.startCpu.set(p.pid, cpuTimes(p.pid));
       this.peak.set(p.pid, rssMb(p.pid));
     }
     this.timer = setInterval(() => this.sample(), this.intervalMs);
@@ -88,12 +121,21 @@ export class ProcSampler {
     this.timer = null;
     this.sample();
     const wall = (performance.now() - this.startWall) / 1000;
-    return this.procs.map((p) => ({
-      id: p.id,
-      cpuPercent: wall > 0 ? ((cpuSeconds(p.pid) - (this.startCpu.get(p.pid) ?? 0)) / wall) * 100 : 0,
-      rssMb: rssMb(p.pid),
-      peakRssMb: this.peak.get(p.pid) ?? Number.NaN,
-    }));
+    const percent = (seconds: number) => (wall > 0 ? (seconds / wall) * 100 : 0);
+    return this.procs.map((p) => {
+      const start = this.startCpu.get(p.pid) ?? { user: 0, system: 0 };
+      const end = cpuTimes(p.pid);
+      const userPercent = percent(end.user - start.user);
+      const systemPercent = percent(end.system - start.system);
+      return {
+        id: p.id,
+        cpuPercent: userPercent + systemPercent,
+        userPercent,
+        systemPercent,
+        rssMb: rssMb(p.pid),
+        peakRssMb: this.peak.get(p.pid) ?? Number.NaN,
+      };
+    });
   }
 
   private sample(): void {

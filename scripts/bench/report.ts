@@ -39,6 +39,11 @@ export function fmtPerNode(values: number[]): string {
   return values.map((v) => (Number.isFinite(v) ? v.toFixed(0) : '-')).join('/');
 }
 
+/** CPU per request as `user/sys` microseconds (their sum is the total). */
+export function fmtCpuPerRequest(cpu: { userUs: number; systemUs: number }): string {
+  return fmtPerNode([cpu.userUs, cpu.systemUs]);
+}
+
 /** Errors as `total` or `total (kind n, ...)`. */
 export function fmtErrors(errors: Record<string, number>): string {
   const kinds = Object.entries(errors);
