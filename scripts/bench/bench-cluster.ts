@@ -26,6 +26,13 @@ export interface LeaderInfo {
 export interface BenchCluster {
   readonly system: System;
   readonly nodes: readonly BenchNode[];
+  /** The directory under which the nodes keep their data (on the disk the benchmark watches). */
+  readonly dataDir: string;
+  /**
+   * The Prometheus histogram (on each node's /metrics) of the durable log writes a write waits
+   * for: dkv's LMDB durable commit, etcd's WAL fsync.
+   */
+  readonly durableWriteMetric: string;
   /** Ask the nodes who leads; throws if they do not agree on one leader within `timeoutMs`. */
   waitForLeader(timeoutMs?: number): Promise<LeaderInfo>;
   /** The leader found by the last waitForLeader(). */
@@ -45,11 +52,12 @@ export interface BenchCluster {
  */
 export abstract class LocalBenchCluster<N extends BenchNode & ProcessNode> implements BenchCluster {
   abstract readonly system: System;
+  abstract readonly durableWriteMetric: string;
   protected current: LeaderInfo | null = null;
 
   protected constructor(
     readonly nodes: N[],
-    private readonly dir: string,
+    readonly dataDir: string,
   ) {}
 
   abstract waitForLeader(timeoutMs?: number): Promise<LeaderInfo>;
@@ -70,6 +78,6 @@ export abstract class LocalBenchCluster<N extends BenchNode & ProcessNode> imple
   }
 
   stop(): Promise<Record<string, string>> {
-    return stopNodes(this.nodes, this.dir);
+    return stopNodes(this.nodes, this.dataDir);
   }
 }

@@ -36,12 +36,14 @@ import {
   settle,
 } from './cell.js';
 import { DkvCluster } from './cluster.js';
+import { diskPerRequest, meanDurableWriteMs } from './disk-stats.js';
 import { EtcdCluster, ensureEtcdInstalled, etcdVersion } from './etcd-cluster.js';
 import { preloadKeys } from './preload.js';
 import { type CpuPerRequest, cpuPerRequest, rssMb } from './proc-stats.js';
 import { stoppedCleanly } from './processes.js';
 import {
   fmtCpuPerRequest,
+  fmtDiskPerRequest,
   fmtErrors,
   fmtMs,
   fmtPerNode,
@@ -107,6 +109,8 @@ interface SideSummary {
   genCpu: number;
   /** The three servers' CPU per request (microseconds), with its user and system parts. */
   cpu: CpuPerRequest;
+  /** The servers' mean durable log write (ms), and the data disk's requests per client request. */
+  disk: { durableMs: number; writes: number; flushes: number };
 }
 
 /** The medians over rounds for one cell. */
@@ -165,6 +169,7 @@ async function main(): Promise<void> {
   const summaries = specs.map((spec) => summarize(spec, all));
   const table = comparisonTable(summaries);
   const cpu = cpuTable(summaries);
+  const disk = diskTable(summaries);
   const rss = rssTable(all);
   const notes = [...targetNotes(summaries, all), ...runNotes(all)];
   const svg = putPlot(summaries, rounds);
@@ -182,13 +187,19 @@ async function main(): Promise<void> {
     '',
     cpu,
     '',
+    '## The disk',
+    '',
+    "Durable write ms: the mean time of the durable log write that a write waits for, as the servers time it themselves: dkv's LMDB durable commit (`dkv_storage_fsync_duration_seconds`), etcd's WAL fsync (`etcd_disk_wal_fsync_duration_seconds`), over all three servers. Disk writes/flushes per req: the write requests and cache flushes the data disk completed (all of the machine, from /proc/diskstats) per client request. Medians over rounds.",
+    '',
+    disk,
+    '',
     '## RSS after each run (MB, leader first)',
     '',
     rss,
     '',
     ...notes,
   ].join('\n');
-  console.log(`\n${table}\n\n${cpu}\n\n${rss}\n`);
+  console.log(`\n${table}\n\n${cpu}\n\n${disk}\n\n${rss}\n`);
   for (const n of notes) console.log(n);
   const json = JSON.stringify(
     {
@@ -264,6 +275,11 @@ function summarize(spec: CellSpec, rounds: Round[]): CellSummary {
         userUs: median(cpu.map((x) => x.userUs)),
         systemUs: median(cpu.map((x) => x.systemUs)),
       },
+      disk: {
+        durableMs: median(cells.map((c) => meanDurableWriteMs(c.disk))),
+        writes: median(cells.map((c) => diskPerRequest(c.disk, c.load.throughput).writes)),
+        flushes: median(cells.map((c) => diskPerRequest(c.disk, c.load.throughput).flushes)),
+      },
     };
   };
   const perRound = rounds.flatMap((r) => {
@@ -330,6 +346,26 @@ function cpuTable(summaries: CellSummary[]): string {
       us(s.etcd.cpu.totalUs),
       fmtCpuPerRequest(s.etcd.cpu),
       fmtRatio(s.ratio.cpuPerRequest),
+    ]),
+  );
+}
+
+/** The disk per cell: how long each system's durable log write takes in the cluster, and what it asks of the disk. */
+function diskTable(summaries: CellSummary[]): string {
+  return markdownTable(
+    [
+      'cell',
+      'dkv durable write ms',
+      'etcd WAL fsync ms',
+      'dkv disk writes/flushes per req',
+      'etcd disk writes/flushes per req',
+    ],
+    summaries.map((s) => [
+      s.name,
+      fmtMs(s.dkv.disk.durableMs),
+      fmtMs(s.etcd.disk.durableMs),
+      fmtDiskPerRequest(s.dkv.disk),
+      fmtDiskPerRequest(s.etcd.disk),
     ]),
   );
 }

@@ -28,13 +28,16 @@ import {
   settle,
 } from './cell.js';
 import { DkvCluster } from './cluster.js';
+import { diskPerRequest } from './disk-stats.js';
 import { preloadKeys } from './preload.js';
 import { cpuPerRequest } from './proc-stats.js';
 import { stoppedCleanly } from './processes.js';
 import {
   fmtCpuPerRequest,
+  fmtDiskPerRequest,
   fmtErrors,
   fmtMs,
+  fmtMsPerNode,
   fmtPerNode,
   fmtRate,
   markdownTable,
@@ -180,6 +183,8 @@ function benchTable(cells: CellResult[]): string {
       fmtPerNode(c.servers.map((s) => s.cpuPercent)),
       fmtCpuPerRequest(cpuPerRequest(c.servers, c.load.throughput)),
       fmtPerNode(c.servers.map((s) => s.rssMb)),
+      fmtMsPerNode(c.disk.servers.map((d) => d.meanMs)),
+      fmtDiskPerRequest(diskPerRequest(c.disk, c.load.throughput)),
       c.load.generatorCpuPercent.toFixed(0),
     ];
   });
@@ -200,6 +205,8 @@ function benchTable(cells: CellResult[]): string {
       'server CPU% L/F/F',
       'server CPU µs/req user/sys',
       'RSS MB L/F/F',
+      'durable write ms L/F/F',
+      'disk writes/flushes per req',
       'gen CPU%',
     ],
     rows,
@@ -229,7 +236,7 @@ function benchNotes(
   const bad = Object.entries(shutdown).filter(([, how]) => !stoppedCleanly(how));
   if (bad.length > 0) notes.push(`- shutdown: ${bad.map(([id, how]) => `${id} ${how}`).join(', ')}`);
   notes.push(
-    '- server CPU% is % of one core over the cell (warm-up included), leader first; server CPU µs/req is the three servers together per request, user (their own code) / sys (the kernel for them: fsync, sockets, scheduling); RSS at the end of the cell; gen CPU% is the load generator over the measured window.',
+    '- server CPU% is % of one core over the cell (warm-up included), leader first; server CPU µs/req is the three servers together per request, user (their own code) / sys (the kernel for them: fsync, sockets, scheduling); RSS at the end of the cell; durable write ms is the mean LMDB durable commit of each server as it times it (dkv_storage_fsync_duration_seconds); disk writes/flushes per req are the write requests and cache flushes of the data disk (all of the machine, from /proc/diskstats) per request; gen CPU% is the load generator over the measured window.',
   );
   return notes;
 }

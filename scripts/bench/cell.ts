@@ -1,12 +1,13 @@
 /**
  * One benchmark cell: one operation at one concurrency on one node of a
- * running cluster (dkv or etcd), with the servers' CPU and RSS sampled over
- * the run and the leader checked before and after it (a leader change under
- * load is reported, and later cells follow the new leader).
+ * running cluster (dkv or etcd), with the servers' CPU and RSS and the disk's
+ * work sampled over the run and the leader checked before and after it (a
+ * leader change under load is reported, and later cells follow the new leader).
  */
 
 import { nonNegativeFlag, numberFlag } from './args.js';
 import type { BenchCluster, BenchNode, LeaderInfo } from './bench-cluster.js';
+import { DiskSampler, type DiskStats } from './disk-stats.js';
 import { type LoadResult, runLoad } from './load.js';
 import { type ProcessStats, ProcSampler } from './proc-stats.js';
 import { fmtMs, fmtRate } from './report.js';
@@ -94,6 +95,8 @@ export interface CellResult {
   load: LoadResult;
   /** Leader first, then the followers. */
   servers: ServerStats[];
+  /** The data disk's requests and the servers' durable log writes (leader first). */
+  disk: DiskStats;
   leaderBefore: LeaderInfo;
   /** null when no leader was agreed on within 10 s after the cell. */
   leaderAfter: LeaderInfo | null;
@@ -145,8 +148,10 @@ export async function runCell(
   const leaderBefore = await cluster.waitForLeader();
   const ordered = [cluster.leader(), ...cluster.followers()];
   const sampler = new ProcSampler(ordered.map((n) => ({ id: n.id, pid: n.pid })));
+  const diskSampler = new DiskSampler(ordered, cluster.durableWriteMetric, cluster.dataDir);
   const { node: target, address } = cellTarget(cluster, spec);
   const name = cellName(spec);
+  await diskSampler.start();
   sampler.start();
   const { result } = await cellLoad(cluster, spec, address, settings, {
     durationMs: settings.durationMs,
@@ -154,6 +159,7 @@ export async function runCell(
     label: `${cluster.system} ${name}`,
   });
   const stats = sampler.stop();
+  const disk = await diskSampler.stop();
   let leaderAfter: LeaderInfo | null = null;
   try {
     leaderAfter = await cluster.waitForLeader(10_000);
@@ -167,6 +173,7 @@ export async function runCell(
     target: target.id,
     load: result,
     servers: stats.map((s, i) => ({ ...s, role: i === 0 ? 'leader' : 'follower' })),
+    disk,
     leaderBefore,
     leaderAfter,
     leaderChanged:

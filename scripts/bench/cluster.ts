@@ -46,6 +46,7 @@ function nodeFlags(): string[] {
 /** A running three-node dkv cluster on loopback. */
 export class DkvCluster extends LocalBenchCluster<DkvNode> {
   readonly system = 'dkv' as const;
+  readonly durableWriteMetric = 'dkv_storage_fsync_duration_seconds';
 
   /** Start three nodes and wait until they agree on a leader. */
   static async start(opts: DkvClusterOptions = {}): Promise<DkvCluster> {

@@ -57,6 +57,7 @@ interface MaintenanceStatus {
 /** A running three-member etcd cluster on loopback. */
 export class EtcdCluster extends LocalBenchCluster<EtcdMember> {
   readonly system = 'etcd' as const;
+  readonly durableWriteMetric = 'etcd_disk_wal_fsync_duration_seconds';
 
   /** Install etcd if needed, start three members and wait for health and one leader. */
   static async start(baseDir?: string): Promise<EtcdCluster> {

@@ -39,6 +39,17 @@ export function fmtPerNode(values: number[]): string {
   return values.map((v) => (Number.isFinite(v) ? v.toFixed(0) : '-')).join('/');
 }
 
+/** Milliseconds per node joined by `/` (durable write times, leader first). */
+export function fmtMsPerNode(values: number[]): string {
+  return values.map(fmtMs).join('/');
+}
+
+/** Block write requests and flushes per client request, as `writes/flushes`. */
+export function fmtDiskPerRequest(disk: { writes: number; flushes: number }): string {
+  const f = (x: number) => (Number.isFinite(x) ? x.toFixed(x < 10 ? 1 : 0) : '-');
+  return `${f(disk.writes)}/${f(disk.flushes)}`;
+}
+
 /** CPU per request as `user/sys` microseconds (their sum is the total). */
 export function fmtCpuPerRequest(cpu: { userUs: number; systemUs: number }): string {
   return fmtPerNode([cpu.userUs, cpu.systemUs]);
