@@ -6,15 +6,19 @@
  *
  *   npm run bench:disk -- [--writers 3] [--seconds 4]
  *
- * Prints p50/p90 per process and mode. Temporary files go under the OS temp dir.
+ * Prints p50/p90 per process and mode, and what each durable write asked of the
+ * disk: its write requests and cache flushes (from /proc/diskstats, so anything
+ * else writing to the disk meanwhile counts too). Temporary files go under the
+ * OS temp dir.
  */
 import { fork } from 'node:child_process';
-import { fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { fdatasyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { open } from 'lmdb';
 import { numberFlag } from './args.js';
+import { blockDeviceOf, type DiskCounters, parseDiskstats } from './disk-stats.js';
 
 type Mode = 'lmdb' | 'wal';
 
@@ -53,6 +57,16 @@ async function writer(mode: Mode, seconds: number): Promise<void> {
   console.log(
     `${mode.padEnd(4)} pid ${process.pid}: ${times.length} writes, p50 ${at(0.5)} ms, p90 ${at(0.9)} ms`,
   );
+  process.send?.({ writes: times.length });
+}
+
+function diskCounters(device: string | null): DiskCounters | null {
+  if (device === null) return null;
+  try {
+    return parseDiskstats(readFileSync('/proc/diskstats', 'utf8'), device);
+  } catch {
+    return null;
+  }
 }
 
 async function main(): Promise<void> {
@@ -61,14 +75,25 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { writers: { type: 'string' }, seconds: { type: 'string' } } });
   const writers = Math.round(numberFlag('writers', values.writers, 3));
   const secs = numberFlag('seconds', values.seconds, 4);
+  const device = blockDeviceOf(tmpdir());
   for (const m of ['lmdb', 'wal'] as const) {
     console.log(
       `${m === 'lmdb' ? 'LMDB transactionSync' : 'append + fdatasync'}, ${writers} writer(s) at once:`,
     );
+    const before = diskCounters(device);
+    let writes = 0;
     const children = Array.from({ length: writers }, () =>
       fork(process.argv[1]!, ['--child', m, String(secs)], { execArgv: process.execArgv }),
     );
+    for (const c of children) c.on('message', (msg: { writes?: number }) => (writes += msg.writes ?? 0));
     await Promise.all(children.map((c) => new Promise((resolve) => c.once('exit', resolve))));
+    const after = diskCounters(device);
+    if (before && after && writes > 0) {
+      const per = (n: number) => (n / writes).toFixed(1);
+      console.log(
+        `disk ${device}: ${per(after.writes - before.writes)} write requests and ${per(after.flushes - before.flushes)} flushes per durable write`,
+      );
+    }
   }
 }
 
