@@ -12,13 +12,13 @@
  * OS temp dir.
  */
 import { fork } from 'node:child_process';
-import { fdatasyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { open } from 'lmdb';
 import { numberFlag } from './args.js';
-import { blockDeviceOf, type DiskCounters, parseDiskstats } from './disk-stats.js';
+import { blockDeviceOf, readDiskCounters } from './disk-stats.js';
 
 type Mode = 'lmdb' | 'wal';
 
@@ -60,15 +60,6 @@ async function writer(mode: Mode, seconds: number): Promise<void> {
   process.send?.({ writes: times.length });
 }
 
-function diskCounters(device: string | null): DiskCounters | null {
-  if (device === null) return null;
-  try {
-    return parseDiskstats(readFileSync('/proc/diskstats', 'utf8'), device);
-  } catch {
-    return null;
-  }
-}
-
 async function main(): Promise<void> {
   const [role, mode, seconds] = process.argv.slice(2);
   if (role === '--child') return writer(mode as Mode, Number(seconds));
@@ -80,14 +71,14 @@ async function main(): Promise<void> {
     console.log(
       `${m === 'lmdb' ? 'LMDB transactionSync' : 'append + fdatasync'}, ${writers} writer(s) at once:`,
     );
-    const before = diskCounters(device);
+    const before = readDiskCounters(device);
     let writes = 0;
     const children = Array.from({ length: writers }, () =>
       fork(process.argv[1]!, ['--child', m, String(secs)], { execArgv: process.execArgv }),
     );
     for (const c of children) c.on('message', (msg: { writes?: number }) => (writes += msg.writes ?? 0));
     await Promise.all(children.map((c) => new Promise((resolve) => c.once('exit', resolve))));
-    const after = diskCounters(device);
+    const after = readDiskCounters(device);
     if (before && after && writes > 0) {
       const per = (n: number) => (n / writes).toFixed(1);
       console.log(

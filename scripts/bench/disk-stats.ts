@@ -110,7 +110,8 @@ async function scrape(server: MetricsServer, metric: string): Promise<HistogramT
   }
 }
 
-function readCounters(device: string | null): DiskCounters | null {
+/** `device`'s counters now, from /proc/diskstats; null if unknown or unreadable. */
+export function readDiskCounters(device: string | null): DiskCounters | null {
   if (device === null) return null;
   try {
     return parseDiskstats(readFileSync('/proc/diskstats', 'utf8'), device);
@@ -138,13 +139,13 @@ export class DiskSampler {
 
   async start(): Promise<void> {
     this.startTotals = await Promise.all(this.servers.map((s) => scrape(s, this.metric)));
-    this.startCounters = readCounters(this.device);
+    this.startCounters = readDiskCounters(this.device);
     this.startWall = performance.now();
   }
 
   async stop(): Promise<DiskStats> {
     const wall = (performance.now() - this.startWall) / 1000;
-    const end = readCounters(this.device);
+    const end = readDiskCounters(this.device);
     const totals = await Promise.all(this.servers.map((s) => scrape(s, this.metric)));
     const rate = (n: number) => (wall > 0 ? n / wall : Number.NaN);
     const start = this.startCounters;
