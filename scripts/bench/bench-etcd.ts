@@ -264,6 +264,7 @@ function summarize(spec: CellSpec, rounds: Round[]): CellSummary {
     for (const c of cells)
       for (const [k, n] of Object.entries(c.load.errors)) errors[k] = (errors[k] ?? 0) + n;
     const cpu = cells.map(cpuOf);
+    const disk = cells.map((c) => diskPerRequest(c.disk, c.load.throughput));
     return {
       throughput: median(cells.map((c) => c.load.throughput)),
       p50Ms: median(cells.map((c) => c.load.latency.p50Ms)),
@@ -277,8 +278,8 @@ function summarize(spec: CellSpec, rounds: Round[]): CellSummary {
       },
       disk: {
         durableMs: median(cells.map((c) => meanDurableWriteMs(c.disk))),
-        writes: median(cells.map((c) => diskPerRequest(c.disk, c.load.throughput).writes)),
-        flushes: median(cells.map((c) => diskPerRequest(c.disk, c.load.throughput).flushes)),
+        writes: median(disk.map((x) => x.writes)),
+        flushes: median(disk.map((x) => x.flushes)),
       },
     };
   };

@@ -8,6 +8,7 @@
  * one store's durable write costs more than another's on the same disk.
  */
 import { readFileSync, statSync } from 'node:fs';
+import { parsePromText, samples, total } from '../prom-text.js';
 
 /** A block device's counters (since boot) from one line of /proc/diskstats. */
 export interface DiskCounters {
@@ -54,23 +55,14 @@ export interface HistogramTotals {
   sum: number;
 }
 
-/** `metric`'s `_count` and `_sum` in Prometheus text, summed over label sets; null if absent. */
+/**
+ * `metric`'s `_count` and `_sum` in Prometheus text, summed over label sets; null if absent.
+ * Throws PromTextError if the text is not a valid exposition.
+ */
 export function parseHistogramTotals(text: string, metric: string): HistogramTotals | null {
-  let count = 0;
-  let sum = 0;
-  let seen = false;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(metric)) continue;
-    const rest = line.slice(metric.length);
-    const kind = rest.startsWith('_count') ? 'count' : rest.startsWith('_sum') ? 'sum' : null;
-    if (kind === null) continue;
-    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
-    if (!Number.isFinite(value)) continue;
-    seen = true;
-    if (kind === 'count') count += value;
-    else sum += value;
-  }
-  return seen ? { count, sum } : null;
+  const families = parsePromText(text);
+  if (samples(families, `${metric}_count`).length === 0) return null;
+  return { count: total(families, `${metric}_count`), sum: total(families, `${metric}_sum`) };
 }
 
 /** A server whose durable writes are scraped. */
@@ -106,7 +98,7 @@ async function scrape(server: MetricsServer, metric: string): Promise<HistogramT
     const res = await fetch(`${server.restUrl}/metrics`, { signal: AbortSignal.timeout(2000) });
     return res.ok ? parseHistogramTotals(await res.text(), metric) : null;
   } catch {
-    return null;
+    return null; // unreachable, or metrics that do not parse: no figures rather than wrong ones
   }
 }
 

@@ -36,12 +36,17 @@ test('parseHistogramTotals sums _count and _sum over label sets and ignores buck
     '# HELP dkv_storage_fsync_duration_seconds Durable storage transactions',
     '# TYPE dkv_storage_fsync_duration_seconds histogram',
     'dkv_storage_fsync_duration_seconds_bucket{le="0.001"} 7',
+    'dkv_storage_fsync_duration_seconds_bucket{le="+Inf"} 100',
     'dkv_storage_fsync_duration_seconds_sum 0.25',
     'dkv_storage_fsync_duration_seconds_count 100',
+    '# TYPE etcd_disk_wal_fsync_duration_seconds histogram',
+    'etcd_disk_wal_fsync_duration_seconds_bucket{x="1",le="+Inf"} 10',
     'etcd_disk_wal_fsync_duration_seconds_sum{x="1"} 1.5',
     'etcd_disk_wal_fsync_duration_seconds_count{x="1"} 10',
+    'etcd_disk_wal_fsync_duration_seconds_bucket{x="2",le="+Inf"} 30',
     'etcd_disk_wal_fsync_duration_seconds_sum{x="2"} 0.5',
     'etcd_disk_wal_fsync_duration_seconds_count{x="2"} 30',
+    '',
   ].join('\n');
   assert.deepEqual(parseHistogramTotals(text, 'dkv_storage_fsync_duration_seconds'), {
     count: 100,

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
+import { parsePromText, value } from '../../scripts/prom-text.js';
 import { COMPACT_STEP_ENTRIES } from '../../src/node/raft-node.js';
-import { parsePromText, value } from '../metrics/prom-text.js';
 import { b64, TestCluster as Cluster, sleep, type TestCluster, type TestNode } from './harness.js';
 
 /** A hash of every key and value a node holds (serializable reads, paged). */

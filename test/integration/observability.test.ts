@@ -7,13 +7,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
+import { type Family, parsePromText, total, value } from '../../scripts/prom-text.js';
 import { KVStoreClient } from '../../src/gen/dkv/v0/kvstore.js';
 import {
   HealthClient,
   HealthCheckResponse_ServingStatus as ServingStatus,
 } from '../../src/gen/grpc/health/v1/health.js';
 import { unary } from '../api/servers.js';
-import { type Family, parsePromText, total, value } from '../metrics/prom-text.js';
 import { b64, TestCluster, type TestNode } from './harness.js';
 import { ReflectionClient } from './reflection-client.js';
 

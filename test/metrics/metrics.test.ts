@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
+import { parsePromText, samples, total, value } from '../../scripts/prom-text.js';
 import type { NodeStatus } from '../../src/api/backend.js';
 import { addKvServices } from '../../src/api/grpc-services.js';
 import { createRestHandler, UNMATCHED_ROUTE } from '../../src/api/rest.js';
@@ -18,7 +19,6 @@ import { Role } from '../../src/raft/index.js';
 import { MemoryBackend } from '../api/memory-backend.js';
 import { grpcFailure, unary } from '../api/servers.js';
 import { putEntry, tmpStore } from '../storage/helpers.js';
-import { parsePromText, samples, total, value } from './prom-text.js';
 
 const STATUS: NodeStatus = {
   nodeId: 'b',

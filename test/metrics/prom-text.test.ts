@@ -1,7 +1,7 @@
 /** The test parser of the Prometheus text format accepts the format and rejects what breaks it. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PromTextError, parsePromText, total, value } from './prom-text.js';
+import { PromTextError, parsePromText, total, value } from '../../scripts/prom-text.js';
 
 const GOOD = `# HELP req_total Requests, with a \\\\ and a \\n in the help.
 # TYPE req_total counter

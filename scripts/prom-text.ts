@@ -1,6 +1,6 @@
 /**
  * A strict parser of the Prometheus text exposition format (version 0.0.4),
- * for tests: it rejects what a Prometheus server would reject or what breaks
+ * for the tests and the benchmark's scrapes of dkv's and etcd's /metrics: it rejects what a Prometheus server would reject or what breaks
  * the format's rules (HELP/TYPE placement, metric and label names, escapes,
  * values, duplicate series, families split apart), and checks each
  * histogram: cumulative buckets, a +Inf bucket equal to _count, a _sum.
