@@ -51,8 +51,15 @@ export class LmdbLogStorage implements LogStorage {
     private readonly meta: MetaStore,
   ) {}
 
+  /**
+   * The hard state to restart from. Its commit index is at least the applied index: a hard state
+   * that moved only the commit index is written lazily (HardStateWrites), and every applied entry
+   * was committed.
+   */
   initialState(): { hardState: HardState; confState: ConfState } {
-    return { hardState: this.meta.hardState(), confState: this.meta.confState() };
+    const hs = this.meta.hardState();
+    const commit = Math.max(hs.commit, this.meta.applied());
+    return { hardState: { ...hs, commit }, confState: this.meta.confState() };
   }
 
   entries(lo: number, hi: number, maxBytes: number): Entry[] {

@@ -10,6 +10,7 @@ import {
 import { ApplyBuffer, ApplyLayer } from './apply-buffer.js';
 import { DecodeError } from './bytes.js';
 import { applyConfChangeToState } from './conf-state-update.js';
+import { HardStateWrites } from './hard-state-writes.js';
 import { hasPrefix, prefixEnd } from './key-range.js';
 import { checkKey, MAX_KEY_BYTES } from './limits.js';
 import type { LmdbDbs, ReadTxn } from './lmdb-dbs.js';
@@ -89,6 +90,8 @@ export class LmdbNodeStore implements NodeStore {
   private closed = false;
   /** Every write goes through here, in order. */
   private readonly writes: WriteQueue;
+  /** Decides which hard states are written with their Ready. */
+  private readonly hardStates: HardStateWrites;
   private readonly readers = new Set<SnapshotReader>();
   /** Applied changes not yet committed to LMDB. */
   private readonly buffer = new ApplyBuffer();
@@ -115,6 +118,7 @@ export class LmdbNodeStore implements NodeStore {
     private readonly report: (msg: string) => void = () => {},
   ) {
     this.logStore = new LmdbLogStorage(dbs, meta);
+    this.hardStates = new HardStateWrites(meta.hardState());
     // One closure for the store's life: the queue reports each durable group's duration.
     this.writes = new WriteQueue(dbs.env, {
       onCommit: (thread) => this.observer.onCommit?.(thread),
@@ -147,12 +151,18 @@ export class LmdbNodeStore implements NodeStore {
 
   writeReady(w: ReadyWrite): ReadyWriteOutcome {
     this.assertWritable();
-    const persists = w.snapshot !== null || w.hardState !== null || w.entries.length > 0;
     assertContiguous(w.entries);
     assertContiguous(w.apply);
     const snap = w.snapshot;
     const decodedSnapshot = snap ? decodeSnapshotOrThrow(snap.data, snap.meta.index) : null;
     const decodedApply = w.apply.map(decodeForApply);
+    // Checked, nothing thrown: the hard state is this Ready's (a commit-index-only one waits).
+    const batch: PersistBatch = {
+      hardState: this.hardStates.forReady(w.hardState),
+      entries: w.entries,
+      snapshot: snap,
+    };
+    const persists = snap !== null || batch.hardState !== null || w.entries.length > 0;
     const durable = w.sync && persists;
     const weight = w.entries.length + w.apply.length;
     const onLoop = w.onLoop === true;
@@ -174,7 +184,7 @@ export class LmdbNodeStore implements NodeStore {
               // The commit follows in this same synchronous call: no read sees LMDB without the buffer.
               this.buffer.reset();
             }
-            this.persistInTxn(w);
+            this.persistInTxn(batch);
             if (w.apply.length === 0) return [];
             const start = performance.now();
             const { layer, results } = this.applyToLayer(w.apply, decodedApply);
@@ -211,13 +221,13 @@ export class LmdbNodeStore implements NodeStore {
     }
     if (!persists) return { applied, written: Promise.resolve([]) };
     if (!durable) {
-      // A commit-index-only hard state: nobody waits for it, so it waits for company.
+      // The caller does not wait for it: it waits for company.
       this.fatalIfFails(
-        this.writes.enqueue(() => this.persistInTxn(w), { durable, weight, deferrable: true, onLoop }),
+        this.writes.enqueue(() => this.persistInTxn(batch), { durable, weight, deferrable: true, onLoop }),
       );
       return { applied, written: Promise.resolve([]) };
     }
-    const written = this.writes.enqueue(() => this.persistInTxn(w), { durable, weight, onLoop });
+    const written = this.writes.enqueue(() => this.persistInTxn(batch), { durable, weight, onLoop });
     return { applied, written: written.then(() => []) };
   }
 
@@ -254,11 +264,14 @@ export class LmdbNodeStore implements NodeStore {
     }
     if (this.bufferWrite !== null) return;
     const drain: Drain = {};
+    // Taken now, not when the body runs: by then later Readies may name entries not yet written.
+    const hardState = this.hardStates.take();
     const write = this.writes.enqueue(
       () => {
         // Once sealed, later applies need a write of their own.
         if (drain.layer === undefined) this.bufferWrite = null;
         this.drainInTxn(drain);
+        if (hardState) this.meta.setHardState(hardState);
       },
       { durable: false, weight: 0, deferrable: true },
     );
@@ -604,6 +617,10 @@ export class LmdbNodeStore implements NodeStore {
     if (this.closed) return;
     // The applied state still in memory is written first (a restart would re-apply it anyway).
     if (this.bufferTimer !== null) this.queueBufferWrite();
+    // So is the last commit index, which saves the restarted node re-learning it.
+    const hardState = this.hardStates.take();
+    if (hardState)
+      this.fatalIfFails(this.writes.enqueue(() => this.meta.setHardState(hardState), { durable: false }));
     this.closed = true;
     // A snapshot stream still pinning a read transaction would otherwise hold the environment open.
     for (const reader of this.readers) this.release(reader);

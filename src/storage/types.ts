@@ -28,6 +28,11 @@ export interface StoredValue {
 
 /** What a Ready asks the store to make durable, in one transaction. */
 export interface PersistBatch {
+  /**
+   * Written with the batch when its term or vote is new. One that moves only the commit index is
+   * written with a later applied-state write or at close (HardStateWrites): on restart the commit
+   * index is at least the applied index.
+   */
   hardState: HardState | null;
   entries: Entry[];
   /** A snapshot received from the leader: replaces the KV data, the log and the membership. */
