@@ -30,6 +30,7 @@ import { ClusterClient } from './cluster-client.js';
 import { parseMemberRecord } from './member-context.js';
 import { Membership } from './membership.js';
 import { NO_NODE_OBSERVER, type NodeObserver } from './node-observer.js';
+import { TurnEnd } from './turn-end.js';
 import { Waiters } from './waiters.js';
 
 /** The log lines the node writes; pino's logger fits. */
@@ -123,6 +124,8 @@ export class RaftNode implements KvBackend {
   private compaction: Promise<void> | null = null;
   /** This leader's appends that hold new proposals back (see append-hold.ts). */
   private readonly appendHold = new AppendHold();
+  /** Serializable reads of one event-loop turn are answered together at its end. */
+  private readonly turnEnd = new TurnEnd();
 
   /** Reads waiting for a ReadIndex answer, by context; then for the applied index to reach it. */
   private readonly readRounds = new Map<
@@ -782,13 +785,20 @@ export class RaftNode implements KvBackend {
     this.appliedWaiters = still;
   }
 
+  /** A serializable read: refused if this node cannot serve; answered with the turn's other reads. */
+  private async serializableBarrier(): Promise<void> {
+    this.checkServing();
+    await this.turnEnd.wait();
+    this.checkServing();
+  }
+
   async get(
     key: Buffer,
     consistency: ReadConsistency,
     deadlineMs: number,
   ): Promise<{ kv: KeyValue | null; revision: number }> {
     if (consistency === ReadConsistency.Linearizable) await this.linearizableBarrier(deadlineMs);
-    else this.checkServing();
+    else await this.serializableBarrier();
     const v = this.store.get(key);
     const revision = this.store.appliedIndex();
     return { kv: v ? { key, value: v.value, modRevision: v.modRevision } : null, revision };
@@ -802,7 +812,7 @@ export class RaftNode implements KvBackend {
     deadlineMs: number,
   ): Promise<{ kvs: KeyValue[]; more: boolean; revision: number }> {
     if (consistency === ReadConsistency.Linearizable) await this.linearizableBarrier(deadlineMs);
-    else this.checkServing();
+    else await this.serializableBarrier();
     const r = this.store.range(prefix, startAfter, limit);
     return {
       kvs: r.kvs.map((x) => ({ key: x.key, value: x.value.value, modRevision: x.value.modRevision })),
