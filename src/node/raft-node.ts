@@ -408,15 +408,14 @@ export class RaftNode implements KvBackend {
       else late.push(m);
     }
     if (early.length > 0) this.transport.send(early);
-    // Persist in this turn's group commit; apply what is committed. Only new entries, a snapshot
-    // or a new term/vote need the fsync; a commit-index-only change does not (Raft recovers it).
-    // Issued now, so the store sees writes in the order the core handed them out.
+    // Persist in this turn's group commit; apply what is committed. The store waits for the fsync
+    // for new entries, a snapshot or a new term/vote; a commit-index-only change rides with a later
+    // write (Raft recovers it). Issued now, so the store sees writes in the order the core handed them out.
     const write = this.store.writeReady({
       hardState: rd.hardState,
       entries: rd.entries,
       snapshot: rd.snapshot ? { meta: rd.snapshot.meta, data: rd.snapshot.data } : null,
       apply: rd.committedEntries,
-      sync: rd.mustSync || rd.entries.length > 0 || rd.snapshot !== null,
       onLoop: this.nothingToOverlap(),
     });
     // Applied in memory already (visible to reads): answer now, not after earlier writes' fsyncs.

@@ -133,7 +133,7 @@ export class LmdbNodeStore implements NodeStore {
   }
 
   async persist(batch: PersistBatch): Promise<void> {
-    await this.writeReady({ ...batch, apply: [], sync: true }).written;
+    await this.writeReady({ ...batch, apply: [] }).written;
   }
 
   async apply(entries: Entry[]): Promise<ApplyResult[]> {
@@ -142,7 +142,6 @@ export class LmdbNodeStore implements NodeStore {
       entries: [],
       snapshot: null,
       apply: entries,
-      sync: false,
     });
     if (out.applied === null) return out.written;
     await this.flushApplied();
@@ -162,8 +161,9 @@ export class LmdbNodeStore implements NodeStore {
       entries: w.entries,
       snapshot: snap,
     };
-    const persists = snap !== null || batch.hardState !== null || w.entries.length > 0;
-    const durable = w.sync && persists;
+    // What is persisted is entries, a snapshot, or a new term or vote: each waits for the flush.
+    // Applying never does (the log already holds the entries).
+    const durable = snap !== null || batch.hardState !== null || w.entries.length > 0;
     const weight = w.entries.length + w.apply.length;
     const onLoop = w.onLoop === true;
 
@@ -219,14 +219,7 @@ export class LmdbNodeStore implements NodeStore {
       applied = results;
       this.scheduleBufferWrite();
     }
-    if (!persists) return { applied, written: Promise.resolve([]) };
-    if (!durable) {
-      // The caller does not wait for it: it waits for company.
-      this.fatalIfFails(
-        this.writes.enqueue(() => this.persistInTxn(batch), { durable, weight, deferrable: true, onLoop }),
-      );
-      return { applied, written: Promise.resolve([]) };
-    }
+    if (!durable) return { applied, written: Promise.resolve([]) };
     const written = this.writes.enqueue(() => this.persistInTxn(batch), { durable, weight, onLoop });
     return { applied, written: written.then(() => []) };
   }

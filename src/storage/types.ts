@@ -44,12 +44,6 @@ export interface ReadyWrite extends PersistBatch {
   /** Committed entries to apply after the persist. */
   apply: Entry[];
   /**
-   * Wait until the transaction is flushed before resolving. Needed whenever the batch persists
-   * entries, a snapshot, or a new term or vote; a commit-index-only change may skip it (Raft
-   * recovers the commit index), and applying never needs it (the log already holds the entries).
-   */
-  sync: boolean;
-  /**
    * The node has nothing to overlap with this write's fsync (a follower that no client is waiting
    * on): commit it on the event loop, without lmdb-js's writer-thread round trips, whatever its size.
    */

@@ -34,7 +34,7 @@ function layer(applied: number, kv: Record<string, StoredValue | null>): ApplyLa
 
 /** Apply entries the way the node does: writeReady, results at once, no waiting for a transaction. */
 function applyNow(store: LmdbNodeStore, entries: Entry[]) {
-  const out = store.writeReady({ hardState: null, entries: [], snapshot: null, apply: entries, sync: false });
+  const out = store.writeReady({ hardState: null, entries: [], snapshot: null, apply: entries });
   assert.ok(out.applied, 'applied in memory');
   return out.applied;
 }
@@ -294,7 +294,6 @@ describe('applying in memory', () => {
         data: emptySnapshotData(10),
       },
       apply: [],
-      sync: true,
     });
     assert.equal(out.applied, null, 'applied inside the install transaction');
     const cas = requestEntry(11, 2, { op: 'cas', key: b('k'), expected: null, value: b('new') });
@@ -303,7 +302,6 @@ describe('applying in memory', () => {
       entries: [cas],
       snapshot: null,
       apply: [cas],
-      sync: true,
     });
     // Queued behind the install, so it cannot run against the buffered pre-snapshot state.
     assert.equal(next.applied, null);

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { describe, test } from 'node:test';
-import { Prng, RawNode } from '../../src/raft/index.js';
+import { type Entry, Prng, RawNode } from '../../src/raft/index.js';
 import { openNodeStore } from '../../src/storage/index.js';
 import type { LmdbNodeStore } from '../../src/storage/lmdb-node-store.js';
 import { MetaStore } from '../../src/storage/meta-store.js';
@@ -38,6 +38,16 @@ function countTransactions(store: LmdbNodeStore): { count: () => number; restore
       env.childTransaction = child;
     },
   };
+}
+
+/** Persist `entries` in term 1 with a vote for a, commit 0 (a new term: written at once). */
+function persistInTerm1(store: LmdbNodeStore, entries: Entry[]): Promise<void> {
+  return store.persist({ hardState: { term: 1, vote: 'a', commit: 0 }, entries, snapshot: null });
+}
+
+/** A Ready in term 1 whose hard state moves only the commit index, applying `apply`. */
+function commitOnlyReady(store: LmdbNodeStore, commit: number, apply: Entry[] = []) {
+  return store.writeReady({ hardState: { term: 1, vote: 'a', commit }, entries: [], snapshot: null, apply });
 }
 
 describe('hard state writes', () => {
@@ -72,20 +82,9 @@ describe('hard state writes', () => {
   test('a commit-only Ready with nothing to apply costs no transaction; close writes its commit index', async () => {
     const dir = tmpDir();
     const store = openNodeStore(dir);
-    await store.persist({
-      hardState: { term: 1, vote: 'a', commit: 0 },
-      entries: [putEntry(1, 1, 'a', '1'), putEntry(2, 1, 'b', '2')],
-      snapshot: null,
-    });
+    await persistInTerm1(store, [putEntry(1, 1, 'a', '1'), putEntry(2, 1, 'b', '2')]);
     const txns = countTransactions(store);
-    const out = store.writeReady({
-      hardState: { term: 1, vote: 'a', commit: 2 },
-      entries: [],
-      snapshot: null,
-      apply: [],
-      sync: false,
-    });
-    await out.written;
+    await commitOnlyReady(store, 2).written;
     await new Promise((r) => setTimeout(r, 50)); // past any deferral
     assert.equal(txns.count(), 0, 'no transaction for a commit-only hard state');
     txns.restore();
@@ -99,29 +98,17 @@ describe('hard state writes', () => {
   test('a crash before the commit index is written: restart commits at least what was applied, and the core accepts it', async () => {
     const dir = tmpDir();
     const store = openNodeStore(dir);
-    await store.persist({
-      hardState: { term: 1, vote: 'a', commit: 0 },
-      entries: [putEntry(1, 1, 'a', '1'), putEntry(2, 1, 'b', '2'), putEntry(3, 1, 'c', '3')],
-      snapshot: null,
-    });
+    await persistInTerm1(store, [
+      putEntry(1, 1, 'a', '1'),
+      putEntry(2, 1, 'b', '2'),
+      putEntry(3, 1, 'c', '3'),
+    ]);
     // Commit 3 and apply 1-3 in memory; queue the applied-state write (it takes commit 3 with it);
     // before its body runs, commit 5 and apply 4-5. The body writes applied 5 beside commit 3.
-    const ready = (commit: number, apply: ReturnType<typeof putEntry>[]) =>
-      store.writeReady({
-        hardState: { term: 1, vote: 'a', commit },
-        entries: [],
-        snapshot: null,
-        apply,
-        sync: false,
-      });
-    await store.persist({
-      hardState: { term: 1, vote: 'a', commit: 0 },
-      entries: [putEntry(4, 1, 'd', '4'), putEntry(5, 1, 'e', '5')],
-      snapshot: null,
-    });
-    ready(3, [putEntry(1, 1, 'a', '1'), putEntry(2, 1, 'b', '2'), putEntry(3, 1, 'c', '3')]);
+    await persistInTerm1(store, [putEntry(4, 1, 'd', '4'), putEntry(5, 1, 'e', '5')]);
+    commitOnlyReady(store, 3, [putEntry(1, 1, 'a', '1'), putEntry(2, 1, 'b', '2'), putEntry(3, 1, 'c', '3')]);
     const written = store.apply([]);
-    ready(5, [putEntry(4, 1, 'd', '4'), putEntry(5, 1, 'e', '5')]);
+    commitOnlyReady(store, 5, [putEntry(4, 1, 'd', '4'), putEntry(5, 1, 'e', '5')]);
     await written;
     await store.dbs.env.flushed;
 

@@ -101,7 +101,7 @@ describe('put, delete, compare-and-swap', () => {
     assert.equal(fatal.length, 1);
     assert.match(fatal[0]!.message, /injected disk failure/);
     assert.throws(
-      () => store.writeReady({ hardState: null, entries: [], snapshot: null, apply: [], sync: false }),
+      () => store.writeReady({ hardState: null, entries: [], snapshot: null, apply: [] }),
       /an earlier write failed: injected disk failure/,
     );
     await store.close();
