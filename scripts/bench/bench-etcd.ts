@@ -45,6 +45,7 @@ import {
   fmtCpuPerRequest,
   fmtDiskPerRequest,
   fmtErrors,
+  fmtMachine,
   fmtMs,
   fmtPerNode,
   fmtRate,
@@ -171,6 +172,7 @@ async function main(): Promise<void> {
   const cpu = cpuTable(summaries);
   const disk = diskTable(summaries);
   const rss = rssTable(all);
+  const perRound = roundsTable(summaries, all);
   const notes = [...targetNotes(summaries, all), ...runNotes(all)];
   const svg = putPlot(summaries, rounds);
   const md = [
@@ -193,13 +195,19 @@ async function main(): Promise<void> {
     '',
     disk,
     '',
+    '## The write cells round by round, and the machine',
+    '',
+    "Each round's figures behind the medians above, for the cells of the write targets. Machine steal/idle %: the share of all CPUs' time (from /proc/stat, over the cell) that the hypervisor gave to other guests while this machine had work, and that no task wanted. Steal moves with the host's load from minute to minute: a round whose two halves ran under different steal compares the host as much as the two systems.",
+    '',
+    perRound,
+    '',
     '## RSS after each run (MB, leader first)',
     '',
     rss,
     '',
     ...notes,
   ].join('\n');
-  console.log(`\n${table}\n\n${cpu}\n\n${disk}\n\n${rss}\n`);
+  console.log(`\n${table}\n\n${cpu}\n\n${disk}\n\n${perRound}\n\n${rss}\n`);
   for (const n of notes) console.log(n);
   const json = JSON.stringify(
     {
@@ -368,6 +376,53 @@ function diskTable(summaries: CellSummary[]): string {
       fmtDiskPerRequest(s.dkv.disk),
       fmtDiskPerRequest(s.etcd.disk),
     ]),
+  );
+}
+
+/** The cells the write targets name. */
+const WRITE_TARGET_CELLS = ['put c=64 leader', 'put c=1 leader'];
+
+/** Per round, for the write targets' cells: each system's figures, their ratios and the machine's steal and idle time. */
+function roundsTable(summaries: CellSummary[], rounds: Round[]): string {
+  const rows: string[][] = [];
+  for (const s of summaries) {
+    if (!WRITE_TARGET_CELLS.includes(s.name)) continue;
+    for (const r of rounds) {
+      const d = r.runs.dkv?.cells.find((c) => c.name === s.name);
+      const e = r.runs.etcd?.cells.find((c) => c.name === s.name);
+      if (!d || !e) continue;
+      rows.push([
+        s.name,
+        String(r.round),
+        r.order.join(' then '),
+        fmtRate(d.load.throughput),
+        fmtRate(e.load.throughput),
+        fmtRatio(d.load.throughput / e.load.throughput),
+        fmtMs(d.load.latency.p50Ms),
+        fmtMs(e.load.latency.p50Ms),
+        fmtRatio(d.load.latency.p50Ms / e.load.latency.p50Ms),
+        fmtRatio(d.load.latency.p99Ms / e.load.latency.p99Ms),
+        fmtMachine(d.machine),
+        fmtMachine(e.machine),
+      ]);
+    }
+  }
+  return markdownTable(
+    [
+      'cell',
+      'round',
+      'order',
+      'dkv req/s',
+      'etcd req/s',
+      'req/s dkv/etcd',
+      'dkv p50 ms',
+      'etcd p50 ms',
+      'p50 dkv/etcd',
+      'p99 dkv/etcd',
+      'dkv machine steal/idle %',
+      'etcd machine steal/idle %',
+    ],
+    rows,
   );
 }
 

@@ -1,7 +1,7 @@
 /**
  * One benchmark cell: one operation at one concurrency on one node of a
- * running cluster (dkv or etcd), with the servers' CPU and RSS and the disk's
- * work sampled over the run and the leader checked before and after it (a
+ * running cluster (dkv or etcd), with the servers' CPU and RSS, the disk's
+ * work and the machine's stolen and idle CPU time sampled over the run and the leader checked before and after it (a
  * leader change under load is reported, and later cells follow the new leader).
  */
 
@@ -9,6 +9,7 @@ import { nonNegativeFlag, numberFlag } from './args.js';
 import type { BenchCluster, BenchNode, LeaderInfo } from './bench-cluster.js';
 import { DiskSampler, type DiskStats } from './disk-stats.js';
 import { type LoadResult, runLoad } from './load.js';
+import { MachineSampler, type MachineStats } from './machine-stats.js';
 import { type ProcessStats, ProcSampler } from './proc-stats.js';
 import { fmtMs, fmtRate } from './report.js';
 import type { Operation } from './workload.js';
@@ -97,6 +98,8 @@ export interface CellResult {
   servers: ServerStats[];
   /** The data disk's requests and the servers' durable log writes (leader first). */
   disk: DiskStats;
+  /** The whole machine over the cell (warm-up included): CPU time stolen by the host, and idle. */
+  machine: MachineStats;
   leaderBefore: LeaderInfo;
   /** null when no leader was agreed on within 10 s after the cell. */
   leaderAfter: LeaderInfo | null;
@@ -149,15 +152,18 @@ export async function runCell(
   const ordered = [cluster.leader(), ...cluster.followers()];
   const sampler = new ProcSampler(ordered.map((n) => ({ id: n.id, pid: n.pid })));
   const diskSampler = new DiskSampler(ordered, cluster.durableWriteMetric, cluster.dataDir);
+  const machineSampler = new MachineSampler();
   const { node: target, address } = cellTarget(cluster, spec);
   const name = cellName(spec);
   await diskSampler.start();
   sampler.start();
+  machineSampler.start();
   const { result } = await cellLoad(cluster, spec, address, settings, {
     durationMs: settings.durationMs,
     warmupMs: settings.warmupMs,
     label: `${cluster.system} ${name}`,
   });
+  const machine = machineSampler.stop();
   const stats = sampler.stop();
   const disk = await diskSampler.stop();
   let leaderAfter: LeaderInfo | null = null;
@@ -174,6 +180,7 @@ export async function runCell(
     load: result,
     servers: stats.map((s, i) => ({ ...s, role: i === 0 ? 'leader' : 'follower' })),
     disk,
+    machine,
     leaderBefore,
     leaderAfter,
     leaderChanged:

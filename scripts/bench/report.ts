@@ -50,6 +50,12 @@ export function fmtDiskPerRequest(disk: { writes: number; flushes: number }): st
   return `${f(disk.writes)}/${f(disk.flushes)}`;
 }
 
+/** The machine's stolen and idle CPU time as `steal/idle` percent, to a tenth below 10. */
+export function fmtMachine(m: { stealPercent: number; idlePercent: number }): string {
+  const f = (x: number) => (Number.isFinite(x) ? x.toFixed(x < 10 ? 1 : 0) : '-');
+  return `${f(m.stealPercent)}/${f(m.idlePercent)}`;
+}
+
 /** CPU per request as `user/sys` microseconds (their sum is the total). */
 export function fmtCpuPerRequest(cpu: { userUs: number; systemUs: number }): string {
   return fmtPerNode([cpu.userUs, cpu.systemUs]);
