@@ -1,8 +1,9 @@
 /**
  * One benchmark cell: one operation at one concurrency on one node of a
  * running cluster (dkv or etcd), with the servers' CPU and RSS, the disk's
- * work and the machine's stolen and idle CPU time sampled over the run and the leader checked before and after it (a
- * leader change under load is reported, and later cells follow the new leader).
+ * work and the machine's stolen and idle CPU time sampled over the run, and
+ * the leader checked before and after it (a leader change under load is
+ * reported, and later cells follow the new leader).
  */
 
 import { nonNegativeFlag, numberFlag } from './args.js';
