@@ -43,6 +43,7 @@ export class NodeMetrics {
   private readonly leaderChanges: Counter;
   private readonly proposalSeconds: Histogram;
   private readonly fsyncSeconds: Histogram;
+  private readonly appendRoundTripSeconds: Histogram<'peer'>;
   private readonly commits: Counter<'thread'>;
   private readonly applySeconds: Histogram;
   private readonly appliedEntries: Counter;
@@ -98,6 +99,13 @@ export class NodeMetrics {
       buckets: [...FSYNC_BUCKETS_SECONDS],
       registers,
     });
+    this.appendRoundTripSeconds = new Histogram({
+      name: 'dkv_raft_append_round_trip_seconds',
+      help: "As leader: from an append leaving for a follower to that follower's acknowledgement of it (both hops and the follower's durable write), by follower.",
+      labelNames: ['peer'],
+      buckets: [...FSYNC_BUCKETS_SECONDS],
+      registers,
+    });
     this.commits = new Counter({
       name: 'dkv_storage_commits_total',
       help: 'Storage write transactions committed, by the thread that committed them: the event loop (blocked for the fsync) or the writer thread.',
@@ -130,6 +138,7 @@ export class NodeMetrics {
     });
 
     const sent = { ok: this.snapshotsSent.labels('ok'), failed: this.snapshotsSent.labels('failed') };
+    const roundTripOf = new Map<string, ReturnType<Histogram<'peer'>['labels']>>();
     this.nodeObserver = {
       onSoftState: (_role, leader, term) => {
         if (leader === '' || (leader === this.lastLeader && term === this.lastLeaderTerm)) return;
@@ -138,6 +147,14 @@ export class NodeMetrics {
         this.leaderChanges.inc();
       },
       onProposalApplied: (ms) => this.proposalSeconds.observe(ms / 1000),
+      onAppendRoundTrip: (peer, ms) => {
+        let child = roundTripOf.get(peer);
+        if (child === undefined) {
+          child = this.appendRoundTripSeconds.labels(peer);
+          roundTripOf.set(peer, child);
+        }
+        child.observe(ms / 1000);
+      },
       onSnapshotSent: (ok) => (ok ? sent.ok : sent.failed).inc(),
       onSnapshotInstalled: () => this.snapshotsInstalled.inc(),
     };

@@ -12,6 +12,11 @@ export interface NodeObserver {
   onSoftState?(role: Role, leader: NodeId, term: number): void;
   /** A client write (put, delete or compare-and-swap) made on this node was applied `ms` after it arrived. */
   onProposalApplied?(ms: number): void;
+  /**
+   * As leader, an append to follower `peer` came back acknowledged `ms` after it left: both
+   * network hops, the follower's wait for its event loop and its durable write.
+   */
+  onAppendRoundTrip?(peer: NodeId, ms: number): void;
   /** This node finished sending a snapshot to a follower (`ok` false: the transfer failed). */
   onSnapshotSent?(ok: boolean): void;
   /** This node installed a snapshot received from the leader. */

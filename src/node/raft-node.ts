@@ -26,6 +26,7 @@ import { encodeRequest } from '../storage/request-codec.js';
 import type { ApplyResult, Command, CommandResult, NodeStore } from '../storage/types.js';
 import type { PeerTransport } from '../transport/types.js';
 import { AppendHold } from './append-hold.js';
+import { AppendTimer } from './append-timer.js';
 import { ClusterClient } from './cluster-client.js';
 import { parseMemberRecord } from './member-context.js';
 import { Membership } from './membership.js';
@@ -126,6 +127,8 @@ export class RaftNode implements KvBackend {
   private readonly appendHold = new AppendHold();
   /** Serializable reads of one event-loop turn are answered together at its end. */
   private readonly turnEnd = new TurnEnd();
+  /** The leader's appends to each follower until acknowledged; null when nobody observes round trips. */
+  private appendTimer: AppendTimer | null = null;
 
   /** Reads waiting for a ReadIndex answer, by context; then for the applied index to reach it. */
   private readonly readRounds = new Map<
@@ -172,6 +175,7 @@ export class RaftNode implements KvBackend {
       checkServing: () => this.checkServing(),
     });
     this.observer = opts.observer ?? NO_NODE_OBSERVER;
+    if (this.observer.onAppendRoundTrip) this.appendTimer = new AppendTimer();
   }
 
   /** Bootstrap the log on a fresh store, build the core from storage, connect to peers and start ticking. */
@@ -349,6 +353,7 @@ export class RaftNode implements KvBackend {
     if (this.stopped || !this.raw) return;
     const now = performance.now();
     for (const m of msgs) this.lastHeard.set(m.from, now);
+    if (this.appendTimer) this.timeAcks(msgs, this.appendTimer);
     for (const m of msgs) {
       try {
         this.raw.step(m);
@@ -360,6 +365,16 @@ export class RaftNode implements KvBackend {
       }
     }
     this.schedulePump();
+  }
+
+  /** Report the round trips of the appends that these acknowledgements cover. */
+  private timeAcks(msgs: Message[], timer: AppendTimer): void {
+    for (const m of msgs) {
+      if (m.type !== MessageType.AppResp) continue;
+      // A rejection sends the leader back to probing: later acks would time the wrong sends.
+      if (m.reject) timer.forget(m.from);
+      else for (const ms of timer.acked(m.from, m.index)) this.observer.onAppendRoundTrip?.(m.from, ms);
+    }
   }
 
   /** A peer could not be reached (TransportHandlers.onUnreachable). */
@@ -407,7 +422,14 @@ export class RaftNode implements KvBackend {
       else if (m.type === MessageType.App || m.type === MessageType.Heartbeat) early.push(m);
       else late.push(m);
     }
-    if (early.length > 0) this.transport.send(early);
+    if (early.length > 0) {
+      if (this.appendTimer && this.raw.isLeader()) {
+        for (const m of early)
+          if (m.type === MessageType.App && m.entries.length > 0)
+            this.appendTimer.sent(m.to, m.entries.at(-1)!.index);
+      }
+      this.transport.send(early);
+    }
     // Persist in this turn's group commit; apply what is committed. The store waits for the fsync
     // for new entries, a snapshot or a new term/vote; a commit-index-only change rides with a later
     // write (Raft recovers it). Issued now, so the store sees writes in the order the core handed them out.
@@ -570,6 +592,7 @@ export class RaftNode implements KvBackend {
   private onRoleChange(role: Role, leader: NodeId): void {
     this.log.info({ role, leader, term: this.raw.raft.term }, 'raft state changed');
     this.observer.onSoftState?.(role, leader, this.raw.raft.term);
+    this.appendTimer?.forget();
   }
 
   private refreshPeers(): void {

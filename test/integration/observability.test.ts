@@ -152,6 +152,14 @@ describe('observability of real dkv processes', () => {
 
     const leaderAfter = await scrape(leader);
     assert.equal(value(leaderAfter, 'dkv_raft_is_leader'), 1);
+    // The leader timed its appends to the follower the writes came through, and it answered them.
+    assert.ok(
+      total(leaderAfter, 'dkv_raft_append_round_trip_seconds_count', { peer: follower.id }) -
+        total(leaderBefore, 'dkv_raft_append_round_trip_seconds_count', { peer: follower.id }) >=
+        1,
+      'append round trips to the follower',
+    );
+    assert.equal(grew('dkv_raft_append_round_trip_seconds_count'), 0, 'a follower times none');
     assert.ok(
       value(leaderAfter, 'dkv_storage_fsync_duration_seconds_count') >
         value(leaderBefore, 'dkv_storage_fsync_duration_seconds_count'),

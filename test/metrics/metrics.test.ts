@@ -114,6 +114,9 @@ describe('node metrics', () => {
     store.onApply!(5, 0.5);
     store.onCommit!('event_loop');
     store.onCommit!('event_loop');
+    node.onAppendRoundTrip!('b', 3);
+    node.onAppendRoundTrip!('b', 0.5);
+    node.onAppendRoundTrip!('c', 7);
     const f = await page(metrics);
     assert.equal(value(f, 'dkv_proposal_duration_seconds_count'), 2);
     assert.ok(Math.abs(value(f, 'dkv_proposal_duration_seconds_sum') - 2.003) < 1e-9);
@@ -128,6 +131,10 @@ describe('node metrics', () => {
     assert.equal(value(f, 'dkv_applied_entries_total'), 5);
     assert.equal(value(f, 'dkv_storage_commits_total', { thread: 'event_loop' }), 2);
     assert.equal(value(f, 'dkv_storage_commits_total', { thread: 'writer' }), 0, 'shown before the first');
+    assert.equal(value(f, 'dkv_raft_append_round_trip_seconds_count', { peer: 'b' }), 2);
+    assert.ok(Math.abs(value(f, 'dkv_raft_append_round_trip_seconds_sum', { peer: 'b' }) - 0.0035) < 1e-12);
+    assert.equal(value(f, 'dkv_raft_append_round_trip_seconds_bucket', { peer: 'b', le: '0.0008' }), 1);
+    assert.equal(value(f, 'dkv_raft_append_round_trip_seconds_count', { peer: 'c' }), 1);
   });
 
   it('include the default process metrics and still parse strictly', async () => {
