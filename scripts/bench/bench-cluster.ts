@@ -33,6 +33,8 @@ export interface BenchCluster {
    * for: dkv's LMDB durable commit, etcd's WAL fsync.
    */
   readonly durableWriteMetric: string;
+  /** The leader's histogram of append round trips by follower (label `peer`), if the system has one. */
+  readonly appendRoundTripMetric?: string;
   /** Ask the nodes who leads; throws if they do not agree on one leader within `timeoutMs`. */
   waitForLeader(timeoutMs?: number): Promise<LeaderInfo>;
   /** The leader found by the last waitForLeader(). */

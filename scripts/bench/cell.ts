@@ -13,6 +13,7 @@ import { type LoadResult, runLoad } from './load.js';
 import { MachineSampler, type MachineStats } from './machine-stats.js';
 import { type ProcessStats, ProcSampler } from './proc-stats.js';
 import { fmtMs, fmtRate } from './report.js';
+import { RoundTripSampler, type RoundTrips } from './round-trip.js';
 import type { Operation } from './workload.js';
 
 /** Which node a cell's requests go to. */
@@ -101,6 +102,8 @@ export interface CellResult {
   disk: DiskStats;
   /** The whole machine over the cell (warm-up included): CPU time stolen by the host, and idle. */
   machine: MachineStats;
+  /** The leader's append round trips per follower (followers in order); empty if the system reports none. */
+  appendRoundTrips: RoundTrips[];
   leaderBefore: LeaderInfo;
   /** null when no leader was agreed on within 10 s after the cell. */
   leaderAfter: LeaderInfo | null;
@@ -154,9 +157,17 @@ export async function runCell(
   const sampler = new ProcSampler(ordered.map((n) => ({ id: n.id, pid: n.pid })));
   const diskSampler = new DiskSampler(ordered, cluster.durableWriteMetric, cluster.dataDir);
   const machineSampler = new MachineSampler();
+  const roundTrips = cluster.appendRoundTripMetric
+    ? new RoundTripSampler(
+        ordered[0]!,
+        cluster.appendRoundTripMetric,
+        ordered.slice(1).map((n) => n.id),
+      )
+    : null;
   const { node: target, address } = cellTarget(cluster, spec);
   const name = cellName(spec);
   await diskSampler.start();
+  await roundTrips?.start();
   sampler.start();
   machineSampler.start();
   const { result } = await cellLoad(cluster, spec, address, settings, {
@@ -167,6 +178,7 @@ export async function runCell(
   const machine = machineSampler.stop();
   const stats = sampler.stop();
   const disk = await diskSampler.stop();
+  const appendRoundTrips = (await roundTrips?.stop()) ?? [];
   let leaderAfter: LeaderInfo | null = null;
   try {
     leaderAfter = await cluster.waitForLeader(10_000);
@@ -182,6 +194,7 @@ export async function runCell(
     servers: stats.map((s, i) => ({ ...s, role: i === 0 ? 'leader' : 'follower' })),
     disk,
     machine,
+    appendRoundTrips,
     leaderBefore,
     leaderAfter,
     leaderChanged:

@@ -47,6 +47,7 @@ function nodeFlags(): string[] {
 export class DkvCluster extends LocalBenchCluster<DkvNode> {
   readonly system = 'dkv' as const;
   readonly durableWriteMetric = 'dkv_storage_fsync_duration_seconds';
+  readonly appendRoundTripMetric = 'dkv_raft_append_round_trip_seconds';
 
   /** Start three nodes and wait until they agree on a leader. */
   static async start(opts: DkvClusterOptions = {}): Promise<DkvCluster> {

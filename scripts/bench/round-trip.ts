@@ -1,0 +1,84 @@
+/**
+ * The leader's append round trips over a cell, per follower: dkv's
+ * `dkv_raft_append_round_trip_seconds{peer}`, from an append leaving to the
+ * follower's acknowledgement of it. With each node's durable write it splits a
+ * write's time into the disk's part and the rest (both network hops and each
+ * side's wait for its event loop). etcd has no such histogram (its peer round
+ * trip is a probe's, without the fsync), so only dkv's clusters name one.
+ */
+import { parsePromText, samples } from '../prom-text.js';
+import type { HistogramTotals, MetricsServer } from './disk-stats.js';
+
+/** A follower's append round trips over a cell. */
+export interface RoundTrips {
+  id: string;
+  /** Mean round trip in milliseconds; NaN if no append was timed or no metrics. */
+  meanMs: number;
+}
+
+/**
+ * `metric`'s `_count` and `_sum` in Prometheus text, per value of `label` (samples without it
+ * are left out). Throws PromTextError if the text is not a valid exposition.
+ */
+export function parseHistogramByLabel(
+  text: string,
+  metric: string,
+  label: string,
+): Map<string, HistogramTotals> {
+  const families = parsePromText(text);
+  const out = new Map<string, HistogramTotals>();
+  const add = (suffix: 'count' | 'sum') => {
+    for (const s of samples(families, `${metric}_${suffix}`)) {
+      const key = s.labels[label];
+      if (key === undefined) continue;
+      const t = out.get(key) ?? { count: 0, sum: 0 };
+      t[suffix] += s.value;
+      out.set(key, t);
+    }
+  };
+  add('count');
+  add('sum');
+  return out;
+}
+
+/** Each follower's mean round trip (ms) between two readings, in `followers` order. */
+export function roundTripsBetween(
+  before: Map<string, HistogramTotals> | null,
+  after: Map<string, HistogramTotals> | null,
+  followers: string[],
+): RoundTrips[] {
+  return followers.map((id) => {
+    const a = before?.get(id) ?? { count: 0, sum: 0 };
+    const b = after?.get(id);
+    const count = b ? b.count - a.count : 0;
+    return { id, meanMs: b && count > 0 ? ((b.sum - a.sum) / count) * 1000 : Number.NaN };
+  });
+}
+
+/** Samples the leader's append round trips per follower from start() to stop(). */
+export class RoundTripSampler {
+  private before: Map<string, HistogramTotals> | null = null;
+
+  constructor(
+    private readonly leader: MetricsServer,
+    private readonly metric: string,
+    private readonly followers: string[],
+  ) {}
+
+  private async scrape(): Promise<Map<string, HistogramTotals> | null> {
+    try {
+      const res = await fetch(`${this.leader.restUrl}/metrics`, { signal: AbortSignal.timeout(2000) });
+      return res.ok ? parseHistogramByLabel(await res.text(), this.metric, 'peer') : null;
+    } catch {
+      return null; // no figures rather than wrong ones
+    }
+  }
+
+  async start(): Promise<void> {
+    this.before = await this.scrape();
+  }
+
+  async stop(): Promise<RoundTrips[]> {
+    return roundTripsBetween(this.before, await this.scrape(), this.followers);
+  }
+}
