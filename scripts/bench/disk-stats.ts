@@ -93,13 +93,21 @@ export interface DiskStats {
   servers: DurableWrites[];
 }
 
-async function scrape(server: MetricsServer, metric: string): Promise<HistogramTotals | null> {
+/**
+ * `parse` applied to a server's /metrics text; null if the server cannot be reached within 2 s
+ * or `parse` throws (metrics that do not parse): no figures rather than wrong ones.
+ */
+export async function scrapeMetrics<T>(server: MetricsServer, parse: (text: string) => T): Promise<T | null> {
   try {
     const res = await fetch(`${server.restUrl}/metrics`, { signal: AbortSignal.timeout(2000) });
-    return res.ok ? parseHistogramTotals(await res.text(), metric) : null;
+    return res.ok ? parse(await res.text()) : null;
   } catch {
-    return null; // unreachable, or metrics that do not parse: no figures rather than wrong ones
+    return null;
   }
+}
+
+function scrape(server: MetricsServer, metric: string): Promise<HistogramTotals | null> {
+  return scrapeMetrics(server, (text) => parseHistogramTotals(text, metric));
 }
 
 /** `device`'s counters now, from /proc/diskstats; null if unknown or unreadable. */

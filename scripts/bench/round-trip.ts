@@ -7,7 +7,7 @@
  * trip is a probe's, without the fsync), so only dkv's clusters name one.
  */
 import { parsePromText, samples } from '../prom-text.js';
-import type { HistogramTotals, MetricsServer } from './disk-stats.js';
+import { type HistogramTotals, type MetricsServer, scrapeMetrics } from './disk-stats.js';
 
 /** A follower's append round trips over a cell. */
 export interface RoundTrips {
@@ -65,13 +65,8 @@ export class RoundTripSampler {
     private readonly followers: string[],
   ) {}
 
-  private async scrape(): Promise<Map<string, HistogramTotals> | null> {
-    try {
-      const res = await fetch(`${this.leader.restUrl}/metrics`, { signal: AbortSignal.timeout(2000) });
-      return res.ok ? parseHistogramByLabel(await res.text(), this.metric, 'peer') : null;
-    } catch {
-      return null; // no figures rather than wrong ones
-    }
+  private scrape(): Promise<Map<string, HistogramTotals> | null> {
+    return scrapeMetrics(this.leader, (text) => parseHistogramByLabel(text, this.metric, 'peer'));
   }
 
   async start(): Promise<void> {
