@@ -38,6 +38,7 @@ import {
 import { DkvCluster } from './cluster.js';
 import { diskPerRequest, meanDurableWriteMs } from './disk-stats.js';
 import { EtcdCluster, ensureEtcdInstalled, etcdVersion } from './etcd-cluster.js';
+import type { LoadResult } from './load.js';
 import { preloadKeys } from './preload.js';
 import { type CpuPerRequest, cpuPerRequest, rssMb } from './proc-stats.js';
 import { stoppedCleanly } from './processes.js';
@@ -172,7 +173,7 @@ async function main(): Promise<void> {
   const cpu = cpuTable(summaries);
   const disk = diskTable(summaries);
   const rss = rssTable(all);
-  const perRound = roundsTable(summaries, all);
+  const perRound = roundsTable(all);
   const notes = [...targetNotes(summaries, all), ...runNotes(all)];
   const svg = putPlot(summaries, rounds);
   const md = [
@@ -261,6 +262,34 @@ async function runSystem(system: System, specs: CellSpec[], settings: CellSettin
   return run;
 }
 
+/** The rounds in which both systems ran cell `name`, with the two results. */
+function roundPairs(rounds: Round[], name: string): { round: Round; d: CellResult; e: CellResult }[] {
+  return rounds.flatMap((round) => {
+    const d = round.runs.dkv?.cells.find((c) => c.name === name);
+    const e = round.runs.etcd?.cells.find((c) => c.name === name);
+    return d && e ? [{ round, d, e }] : [];
+  });
+}
+
+/** dkv/etcd ratios of one round's loads. */
+function loadRatios(d: LoadResult, e: LoadResult): { throughput: number; p50: number; p99: number } {
+  return {
+    throughput: d.throughput / e.throughput,
+    p50: d.latency.p50Ms / e.latency.p50Ms,
+    p99: d.latency.p99Ms / e.latency.p99Ms,
+  };
+}
+
+/** The throughput and p50 columns both comparison tables start with. */
+const THROUGHPUT_P50_HEADERS = [
+  'dkv req/s',
+  'etcd req/s',
+  'req/s dkv/etcd',
+  'dkv p50 ms',
+  'etcd p50 ms',
+  'p50 dkv/etcd',
+];
+
 function summarize(spec: CellSpec, rounds: Round[]): CellSummary {
   const name = cellName(spec);
   const cellsOf = (system: System) =>
@@ -291,21 +320,20 @@ function summarize(spec: CellSpec, rounds: Round[]): CellSummary {
       },
     };
   };
-  const perRound = rounds.flatMap((r) => {
-    const d = r.runs.dkv?.cells.find((c) => c.name === name);
-    const e = r.runs.etcd?.cells.find((c) => c.name === name);
-    return d && e ? [{ d: d.load, e: e.load, cpu: cpuOf(d).totalUs / cpuOf(e).totalUs }] : [];
-  });
+  const perRound = roundPairs(rounds, name).map(({ d, e }) => ({
+    ...loadRatios(d.load, e.load),
+    cpu: cpuOf(d).totalUs / cpuOf(e).totalUs,
+  }));
   return {
     name,
     spec,
     dkv: side('dkv'),
     etcd: side('etcd'),
     ratio: {
-      throughput: median(perRound.map(({ d, e }) => d.throughput / e.throughput)),
-      p50: median(perRound.map(({ d, e }) => d.latency.p50Ms / e.latency.p50Ms)),
-      p99: median(perRound.map(({ d, e }) => d.latency.p99Ms / e.latency.p99Ms)),
-      cpuPerRequest: median(perRound.map(({ cpu }) => cpu)),
+      throughput: median(perRound.map((r) => r.throughput)),
+      p50: median(perRound.map((r) => r.p50)),
+      p99: median(perRound.map((r) => r.p99)),
+      cpuPerRequest: median(perRound.map((r) => r.cpu)),
     },
   };
 }
@@ -314,12 +342,7 @@ function comparisonTable(summaries: CellSummary[]): string {
   return markdownTable(
     [
       'cell',
-      'dkv req/s',
-      'etcd req/s',
-      'req/s dkv/etcd',
-      'dkv p50 ms',
-      'etcd p50 ms',
-      'p50 dkv/etcd',
+      ...THROUGHPUT_P50_HEADERS,
       'dkv p99 ms',
       'etcd p99 ms',
       'p99 dkv/etcd',
@@ -383,41 +406,32 @@ function diskTable(summaries: CellSummary[]): string {
 const WRITE_TARGET_CELLS = ['put c=64 leader', 'put c=1 leader'];
 
 /** Per round, for the write targets' cells: each system's figures, their ratios and the machine's steal and idle time. */
-function roundsTable(summaries: CellSummary[], rounds: Round[]): string {
-  const rows: string[][] = [];
-  for (const s of summaries) {
-    if (!WRITE_TARGET_CELLS.includes(s.name)) continue;
-    for (const r of rounds) {
-      const d = r.runs.dkv?.cells.find((c) => c.name === s.name);
-      const e = r.runs.etcd?.cells.find((c) => c.name === s.name);
-      if (!d || !e) continue;
-      rows.push([
-        s.name,
-        String(r.round),
-        r.order.join(' then '),
+function roundsTable(rounds: Round[]): string {
+  const rows = WRITE_TARGET_CELLS.flatMap((name) =>
+    roundPairs(rounds, name).map(({ round, d, e }) => {
+      const ratio = loadRatios(d.load, e.load);
+      return [
+        name,
+        String(round.round),
+        round.order.join(' then '),
         fmtRate(d.load.throughput),
         fmtRate(e.load.throughput),
-        fmtRatio(d.load.throughput / e.load.throughput),
+        fmtRatio(ratio.throughput),
         fmtMs(d.load.latency.p50Ms),
         fmtMs(e.load.latency.p50Ms),
-        fmtRatio(d.load.latency.p50Ms / e.load.latency.p50Ms),
-        fmtRatio(d.load.latency.p99Ms / e.load.latency.p99Ms),
+        fmtRatio(ratio.p50),
+        fmtRatio(ratio.p99),
         fmtMachine(d.machine),
         fmtMachine(e.machine),
-      ]);
-    }
-  }
+      ];
+    }),
+  );
   return markdownTable(
     [
       'cell',
       'round',
       'order',
-      'dkv req/s',
-      'etcd req/s',
-      'req/s dkv/etcd',
-      'dkv p50 ms',
-      'etcd p50 ms',
-      'p50 dkv/etcd',
+      ...THROUGHPUT_P50_HEADERS,
       'p99 dkv/etcd',
       'dkv machine steal/idle %',
       'etcd machine steal/idle %',

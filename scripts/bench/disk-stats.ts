@@ -65,6 +65,16 @@ export function parseHistogramTotals(text: string, metric: string): HistogramTot
   return { count: total(families, `${metric}_count`), sum: total(families, `${metric}_sum`) };
 }
 
+/** The mean (ms) of what a histogram observed between two readings of it; NaN if nothing or a reading is missing. */
+export function meanMsBetween(
+  a: HistogramTotals | null | undefined,
+  b: HistogramTotals | null | undefined,
+): number {
+  if (!a || !b) return Number.NaN;
+  const count = b.count - a.count;
+  return count > 0 ? ((b.sum - a.sum) / count) * 1000 : Number.NaN;
+}
+
 /** A server whose durable writes are scraped. */
 export interface MetricsServer {
   id: string;
@@ -156,11 +166,10 @@ export class DiskSampler {
       servers: this.servers.map((s, i) => {
         const a = this.startTotals[i];
         const b = totals[i];
-        const count = a && b ? b.count - a.count : Number.NaN;
         return {
           id: s.id,
-          perSecond: rate(count),
-          meanMs: a && b && count > 0 ? ((b.sum - a.sum) / count) * 1000 : Number.NaN,
+          perSecond: rate(a && b ? b.count - a.count : Number.NaN),
+          meanMs: meanMsBetween(a, b),
         };
       }),
     };

@@ -7,7 +7,7 @@
  * trip is a probe's, without the fsync), so only dkv's clusters name one.
  */
 import { parsePromText, samples } from '../prom-text.js';
-import { type HistogramTotals, type MetricsServer, scrapeMetrics } from './disk-stats.js';
+import { type HistogramTotals, type MetricsServer, meanMsBetween, scrapeMetrics } from './disk-stats.js';
 
 /** A follower's append round trips over a cell. */
 export interface RoundTrips {
@@ -41,18 +41,21 @@ export function parseHistogramByLabel(
   return out;
 }
 
-/** Each follower's mean round trip (ms) between two readings, in `followers` order. */
+/**
+ * Each follower's mean round trip (ms) between two readings, in `followers` order. A follower
+ * absent from the first reading was timed for the first time in between (counted from zero);
+ * a reading that failed (null) gives no figures.
+ */
 export function roundTripsBetween(
   before: Map<string, HistogramTotals> | null,
   after: Map<string, HistogramTotals> | null,
   followers: string[],
 ): RoundTrips[] {
-  return followers.map((id) => {
-    const a = before?.get(id) ?? { count: 0, sum: 0 };
-    const b = after?.get(id);
-    const count = b ? b.count - a.count : 0;
-    return { id, meanMs: b && count > 0 ? ((b.sum - a.sum) / count) * 1000 : Number.NaN };
-  });
+  const none = { count: 0, sum: 0 };
+  return followers.map((id) => ({
+    id,
+    meanMs: before === null ? Number.NaN : meanMsBetween(before.get(id) ?? none, after?.get(id)),
+  }));
 }
 
 /** Samples the leader's append round trips per follower from start() to stop(). */

@@ -49,6 +49,10 @@ test('roundTripsBetween gives each follower its mean over the period, NaN where 
   assert.ok(Math.abs(r[1]!.meanMs - 2) < 1e-9, 'c appeared during the period: counted from zero');
   assert.ok(Number.isNaN(r[2]!.meanMs), 'd was never timed');
   assert.ok(roundTripsBetween(null, null, ['b']).every((x) => Number.isNaN(x.meanMs)));
+  assert.ok(
+    Number.isNaN(roundTripsBetween(null, after, ['b'])[0]!.meanMs),
+    'a failed first reading gives no figure, not the totals since start',
+  );
 });
 
 test('RoundTripSampler scrapes a real /metrics endpoint before and after', async () => {
