@@ -43,6 +43,8 @@ export interface Config {
   maxKeyBytes: number;
   /** Largest value accepted (at most the storage's MAX_VALUE_BYTES). */
   maxValueBytes: number;
+  /** Serve REST from a thread of its own (src/api/rest-thread.ts), off the event loop that runs Raft. */
+  restThread: boolean;
 }
 
 /** A configuration value that is missing or malformed; main prints it as one line and exits 2. */
@@ -153,6 +155,9 @@ const schema = z.object({
       `DKV_MAX_VALUE_BYTES can be at most ${MAX_VALUE_BYTES} (one value must fit one message)`,
     )
     .default(MAX_VALUE_BYTES),
+  DKV_REST_THREAD: z
+    .enum(['true', 'false', '1', '0'], { error: 'must be true or false (or 1 or 0)' })
+    .default('true'),
 });
 
 /**
@@ -225,6 +230,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     shutdownTimeoutMs: e.DKV_SHUTDOWN_TIMEOUT_MS,
     maxKeyBytes: e.DKV_MAX_KEY_BYTES,
     maxValueBytes: e.DKV_MAX_VALUE_BYTES,
+    restThread: e.DKV_REST_THREAD === 'true' || e.DKV_REST_THREAD === '1',
   };
 }
 

@@ -4,14 +4,12 @@
  * and REST on DKV_REST_PORT, and shut down cleanly on SIGTERM/SIGINT.
  */
 import { mkdirSync } from 'node:fs';
-import { createServer, type Server as HttpServer } from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import { pino } from 'pino';
 import { addKvServices } from './api/grpc-services.js';
 import { addHealthService } from './api/health-service.js';
-import { createOpsRoutes } from './api/ops-routes.js';
 import { addReflectionService } from './api/reflection.js';
-import { createRestHandler } from './api/rest.js';
+import { type RestServer, startRestServer } from './api/rest-server.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { boundHeapGrowth } from './heap-growth.js';
 import { DkvMetrics } from './metrics/dkv-metrics.js';
@@ -38,16 +36,6 @@ function bindGrpc(server: grpc.Server, address: string): Promise<number> {
     server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) =>
       err ? reject(err) : resolve(port),
     );
-  });
-}
-
-function listenHttp(server: HttpServer, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
   });
 }
 
@@ -150,19 +138,23 @@ async function main(): Promise<void> {
   }
   await node.start();
 
-  const restServer = createServer(
-    // Our router on node:http, not the Express app: Express's per-request setup cost 29% of put
-    // throughput and halved serializable reads (npm run bench); the API is identical.
-    createRestHandler(node, {
-      requestTimeoutMs: config.requestTimeoutMs,
-      log: apiLog,
-      limits,
-      ops: createOpsRoutes({ backend, metrics: () => metrics.render(() => backend.status()) }),
-      observeRequest: metrics.http.observe,
-    }),
-  );
+  let restServer: RestServer;
   try {
-    await listenHttp(restServer, config.restPort, config.bindHost);
+    restServer = await startRestServer({
+      backend,
+      port: config.restPort,
+      host: config.bindHost,
+      requestTimeoutMs: config.requestTimeoutMs,
+      limits,
+      log: apiLog,
+      metrics: () => metrics.render(() => backend.status()),
+      observeRequest: metrics.http.observe,
+      thread: config.restThread,
+      onThreadFailure: (e) => {
+        log.fatal({ err: e }, 'the REST thread failed: exiting');
+        process.exit(1);
+      },
+    });
   } catch (e) {
     console.error(
       `dkv: cannot listen for REST on ${config.bindHost}:${config.restPort} (DKV_REST_PORT): ${(e as Error).message}`,
@@ -195,12 +187,11 @@ async function main(): Promise<void> {
     // Stop taking requests and give those in flight a moment to finish; idle keep-alive
     // connections and peers' long-lived streams would otherwise hold the servers open.
     const grace = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
-    const restClosed = new Promise<void>((resolve) => restServer.close(() => resolve()));
-    restServer.closeIdleConnections();
+    const restClosed = restServer.close(1000);
     const grpcClosed = new Promise<void>((resolve) => grpcServer.tryShutdown(() => resolve()));
-    await Promise.race([Promise.all([restClosed, grpcClosed]), grace(1000)]);
-    restServer.closeAllConnections();
+    await Promise.race([grpcClosed, grace(1000)]);
     grpcServer.forceShutdown();
+    await restClosed;
     // Then finish the Ready in progress, and flush and close the store.
     await node?.stop();
     await store.close();

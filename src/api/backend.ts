@@ -132,3 +132,12 @@ export interface KvBackend {
   /** Stop this node gracefully, as SIGTERM does, once the reply has been sent. */
   shutdown(): Promise<{ nodeId: string }>;
 }
+
+/**
+ * The backend as the API layer needs it: KvBackend, except that status may be answered
+ * asynchronously, as it is when the REST server runs in its own thread and asks the node's
+ * thread (rest-thread.ts). A KvBackend is one.
+ */
+export interface ApiBackend extends Omit<KvBackend, 'status'> {
+  status(): NodeStatus | Promise<NodeStatus>;
+}

@@ -31,7 +31,7 @@ import type {
   RangeResponse,
 } from '../gen/dkv/v0/kvstore.js';
 import { Role } from '../raft/index.js';
-import type { CallOptions, KvBackend, MemberStatus, NodeStatus } from './backend.js';
+import type { ApiBackend, CallOptions, MemberStatus, NodeStatus } from './backend.js';
 import { encodeBase64 } from './base64.js';
 import { withDeadline } from './deadline.js';
 import { checkMemberAddress, checkMemberId } from './member-validate.js';
@@ -55,7 +55,7 @@ export interface KvService {
   delete(request: DeleteRequest, deadlineMs: number): Promise<DeleteResponse>;
   range(request: RangeRequest, deadlineMs: number): Promise<RangeResponse>;
   compareAndSwap(request: CompareAndSwapRequest, deadlineMs: number): Promise<CompareAndSwapResponse>;
-  status(): StatusResponse;
+  status(): Promise<StatusResponse>;
   memberList(deadlineMs: number, opts?: CallOptions): Promise<MemberListResponse>;
   memberAdd(request: MemberAddRequest, deadlineMs: number, opts?: CallOptions): Promise<MemberAddResponse>;
   memberRemove(
@@ -115,7 +115,7 @@ export function protoMember(m: MemberStatus): Member {
 }
 
 /** The operations over one backend. */
-export function createKvService(backend: KvBackend, limits: SizeLimits = DEFAULT_LIMITS): KvService {
+export function createKvService(backend: ApiBackend, limits: SizeLimits = DEFAULT_LIMITS): KvService {
   return {
     async put(request, deadlineMs) {
       checkKey(request.key, 'key', limits);
@@ -174,8 +174,8 @@ export function createKvService(backend: KvBackend, limits: SizeLimits = DEFAULT
       };
     },
 
-    status() {
-      return statusResponse(backend.status());
+    async status() {
+      return statusResponse(await backend.status());
     },
 
     async memberList(deadlineMs, opts) {

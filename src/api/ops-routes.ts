@@ -6,7 +6,7 @@
  * cannot be API paths, so the /v0 hot path never reaches here.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { KvBackend, NodeStatus } from './backend.js';
+import type { ApiBackend, NodeStatus } from './backend.js';
 import { readiness } from './readiness.js';
 
 /** A rendered metrics page: its Content-Type and body. */
@@ -18,9 +18,15 @@ export interface MetricsPage {
 /** What the operator routes serve from. */
 export interface OpsRoutesOptions {
   /** The node whose readiness /readyz reports. */
-  backend: KvBackend;
+  backend: ApiBackend;
   /** Renders /metrics; without it /metrics is not a route. */
   metrics?: () => Promise<MetricsPage>;
+  /**
+   * Settles once the node's event loop has answered. With the REST server in its own thread the
+   * thread's loop answering says nothing of the node's: /healthz waits on this, so a stuck node
+   * fails its liveness probe (by the probe's timeout) instead of passing it.
+   */
+  alive?: () => Promise<void>;
 }
 
 /**
@@ -61,12 +67,13 @@ export function createOpsRoutes(opts: OpsRoutesOptions): OpsRoutes {
     switch (path) {
       case '/healthz':
         // The event loop runs and the HTTP server answers: the process is alive.
+        if (opts.alive !== undefined) await opts.alive();
         sendJson(res, 200, { status: 'ok' });
         break;
       case '/readyz': {
         let status: NodeStatus;
         try {
-          status = opts.backend.status();
+          status = await opts.backend.status();
         } catch (e) {
           // The node cannot report its state (its store is closing): not ready, and say why.
           sendJson(res, 503, { status: 'unavailable', reason: (e as Error).message });

@@ -7,11 +7,10 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import express from 'express';
 import { invalidArgument } from '../errors.js';
 import { Consistency } from '../gen/dkv/v0/kvstore.js';
 import { MAX_KEY_BYTES, MAX_VALUE_BYTES } from '../storage/limits.js';
-import type { KvBackend } from './backend.js';
+import type { ApiBackend } from './backend.js';
 import { base64Problem, decodeBase64 } from './base64.js';
 import { parseGrpcTimeout } from './deadline.js';
 import { readBody } from './http-body.js';
@@ -168,7 +167,7 @@ function routes(service: KvService): Route<Handler>[] {
     }),
     route('GET', '/v0/cluster/status', async (call) => {
       populateQuery(await queryValues(call), []);
-      return encodeStatusResponse(service.status());
+      return encodeStatusResponse(await service.status());
     }),
     route('GET', '/v0/cluster/members', async (call) => {
       populateQuery(await queryValues(call), []);
@@ -212,7 +211,7 @@ function send(res: ServerResponse, status: number, body: string): void {
 }
 
 /** Write an error response as grpc-gateway's DefaultHTTPErrorHandler. */
-function sendError(res: ServerResponse, error: HttpError): void {
+export function sendError(res: ServerResponse, error: HttpError): void {
   send(res, error.status, encodeErrorBody(error.body));
 }
 
@@ -234,7 +233,7 @@ function requestDeadlineMs(req: IncomingMessage, defaultTimeoutMs: number): numb
  * responses are all ours, so the hot path pays for no framework layer. The daemon serves this.
  */
 export function createRestHandler(
-  backend: KvBackend,
+  backend: ApiBackend,
   opts: RestOptions,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<unknown> {
   const log = opts.log ?? defaultApiLog;
@@ -290,22 +289,4 @@ export function createRestHandler(
     const route = await serve(req, res);
     observe(req.method ?? 'GET', route, res.statusCode, performance.now() - start);
   };
-}
-
-/** The same REST API as an Express app (for embedding it in an Express server), ready for app.listen(). */
-export function createRestApp(backend: KvBackend, opts: RestOptions): express.Express {
-  const log = opts.log ?? defaultApiLog;
-  const handler = createRestHandler(backend, opts);
-  const app = express();
-  // No framework extras: grpc-gateway sends no X-Powered-By or ETag, and we
-  // parse query strings ourselves with Go's rules.
-  app.disable('x-powered-by');
-  app.disable('etag');
-  app.set('query parser', false);
-  app.use((req, res) => handler(req, res));
-  // A last resort for anything thrown outside the handlers: still JSON, never Express's HTML page.
-  app.use((error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-    sendError(res, toHttpError(error, log));
-  });
-  return app;
 }

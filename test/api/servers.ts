@@ -8,7 +8,8 @@ import * as grpc from '@grpc/grpc-js';
 import type { KvBackend } from '../../src/api/backend.js';
 import { addKvServices } from '../../src/api/grpc-services.js';
 import type { ApiLog } from '../../src/api/log.js';
-import { createRestApp } from '../../src/api/rest.js';
+import { createRestApp } from '../../src/api/rest-app.js';
+import { startRestServer } from '../../src/api/rest-server.js';
 import type { SizeLimits } from '../../src/api/validate.js';
 import { ClusterServiceClient } from '../../src/gen/dkv/v0/cluster.js';
 import { KVStoreClient } from '../../src/gen/dkv/v0/kvstore.js';
@@ -25,14 +26,45 @@ export function recordingLog(): {
 /** A running REST server. */
 export interface RestServer {
   url: string;
+  /**
+   * Resolves once everything the server sent the backend's side before now has been handled
+   * there (its log lines, in a REST thread; in-process there is nothing to wait for).
+   */
+  settle(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** Start the REST app on 127.0.0.1 at an ephemeral port. */
+/** Where the REST API runs: the Express app in-process, or the daemon's REST thread. */
+export type RestKind = 'in-process' | 'thread';
+
+/** Both kinds, for suites that run against each. */
+export const REST_KINDS: readonly RestKind[] = ['in-process', 'thread'];
+
+/** Start the REST API on 127.0.0.1 at an ephemeral port. */
 export async function startRest(
   backend: KvBackend,
-  opts: { requestTimeoutMs?: number; log?: ApiLog; limits?: SizeLimits } = {},
-) {
+  opts: { requestTimeoutMs?: number; log?: ApiLog; limits?: SizeLimits; kind?: RestKind } = {},
+): Promise<RestServer> {
+  if (opts.kind === 'thread') {
+    const server = await startRestServer({
+      backend,
+      port: 0,
+      host: '127.0.0.1',
+      requestTimeoutMs: opts.requestTimeoutMs ?? 2000,
+      limits: opts.limits,
+      log: opts.log ?? (() => {}),
+      thread: true,
+    });
+    const url = `http://127.0.0.1:${server.port}`;
+    return {
+      url,
+      // /healthz asks the node's side, behind everything the thread sent before it.
+      settle: async () => {
+        await (await fetch(`${url}/healthz`)).text();
+      },
+      close: () => server.close(0),
+    };
+  }
   const app = createRestApp(backend, {
     requestTimeoutMs: opts.requestTimeoutMs ?? 2000,
     log: opts.log,
@@ -44,6 +76,7 @@ export async function startRest(
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    settle: async () => {},
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

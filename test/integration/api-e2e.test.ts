@@ -130,3 +130,28 @@ describe('the client API of real dkv processes', () => {
     assert.match(e.details, /key must not be empty/);
   });
 });
+
+// DKV_REST_THREAD=false: REST served on the node's own event loop, as before the REST thread.
+describe('a real dkv process serving REST in-process (DKV_REST_THREAD=false)', () => {
+  let c: TestCluster;
+  before(async () => {
+    c = await TestCluster.start({ size: 1, env: { DKV_REST_THREAD: 'false' } });
+    await c.waitForLeader();
+  });
+  after(() => c?.stop());
+
+  test('writes, reads, refusals, status and metrics answer as the REST thread does', async () => {
+    const a = c.node('a');
+    const first = await c.put(a, 'in-process', 'no');
+    assert.equal(first.status, 200);
+    assert.equal(first.body.message, 'success');
+    assert.equal((await c.put(a, 'in-process', 'yes')).status, 200);
+    assert.deepEqual(await c.get(a, 'in-process'), { status: 200, value: 'yes' });
+    const bad = await c.rest(a, 'POST', '/v0/kv', '{"key":"!!!","value":"d29ybGQ="}');
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.code, 3);
+    assert.equal((await c.rest(a, 'GET', '/v0/cluster/status')).body.role, 'LEADER');
+    const metrics = await fetch(`http://127.0.0.1:${a.restPort}/metrics`).then((r) => r.text());
+    assert.match(metrics, /dkv_http_requests_total\{method="POST",route="\/v0\/kv",code="200"\} 2/);
+  });
+});

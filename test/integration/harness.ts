@@ -87,9 +87,11 @@ export class TestCluster {
   readonly proxies = new Map<string, LinkProxy>();
   private readonly dir = mkdtempSync(join(tmpdir(), 'dkv-it-'));
 
+  /** Start the nodes and wait until each serves its API (a leader may not be elected yet). */
   static async start(opts: ClusterOptions = {}): Promise<TestCluster> {
     const c = new TestCluster();
     await c.init(opts);
+    await c.waitForAllUp();
     return c;
   }
 

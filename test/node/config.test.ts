@@ -29,6 +29,10 @@ describe('configuration from the environment', () => {
     assert.match(c.clusterId, /^dkv-[0-9a-f]{8}$/);
     assert.deepEqual([c.maxKeyBytes, c.maxValueBytes], [1024, 1024 * 1024]);
     assert.equal(loadConfig({ ...base, DKV_MAX_VALUE_BYTES: '4096' }).maxValueBytes, 4096);
+    assert.equal(c.restThread, true);
+    assert.equal(loadConfig({ ...base, DKV_REST_THREAD: 'false' }).restThread, false);
+    assert.equal(loadConfig({ ...base, DKV_REST_THREAD: '0' }).restThread, false);
+    assert.equal(loadConfig({ ...base, DKV_REST_THREAD: '1' }).restThread, true);
     assert.equal(
       loadConfig({ ...base, DKV_CLUSTER: 'c@h:1,b@h:2,a@h:3' }).clusterId,
       c.clusterId,
@@ -63,6 +67,7 @@ describe('configuration from the environment', () => {
     ['DKV_REST_PORT', { DKV_REST_PORT: '7070' }, /DKV_REST_PORT: must differ from DKV_RPC_PORT/],
     ['DKV_LOG_LEVEL', { DKV_LOG_LEVEL: 'loud' }, /DKV_LOG_LEVEL: must be one of/],
     ['DKV_TICK_MS', { DKV_TICK_MS: '0' }, /DKV_TICK_MS must be at least 1/],
+    ['DKV_REST_THREAD', { DKV_REST_THREAD: 'yes' }, /DKV_REST_THREAD: must be true or false/],
     [
       'DKV_HEARTBEAT_TICKS',
       { DKV_HEARTBEAT_TICKS: '10' },
