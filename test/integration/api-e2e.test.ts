@@ -131,27 +131,31 @@ describe('the client API of real dkv processes', () => {
   });
 });
 
-// DKV_REST_THREAD=false: REST served on the node's own event loop, as before the REST thread.
-describe('a real dkv process serving REST in-process (DKV_REST_THREAD=false)', () => {
+// DKV_REST_THREAD=true: REST served from a thread of its own, on a three-node cluster.
+describe('real dkv processes serving REST from their own thread (DKV_REST_THREAD=true)', () => {
   let c: TestCluster;
   before(async () => {
-    c = await TestCluster.start({ size: 1, env: { DKV_REST_THREAD: 'false' } });
+    c = await TestCluster.start({ env: { DKV_REST_THREAD: 'true' } });
     await c.waitForLeader();
   });
   after(() => c?.stop());
 
-  test('writes, reads, refusals, status and metrics answer as the REST thread does', async () => {
-    const a = c.node('a');
-    const first = await c.put(a, 'in-process', 'no');
+  test('writes through a follower, reads, refusals, status, metrics and a clean SIGTERM', async () => {
+    const leader = await c.waitForLeader();
+    const [follower, other] = c.nodes.filter((n) => n !== leader);
+    const first = await c.put(follower!, 'threaded', 'no');
     assert.equal(first.status, 200);
     assert.equal(first.body.message, 'success');
-    assert.equal((await c.put(a, 'in-process', 'yes')).status, 200);
-    assert.deepEqual(await c.get(a, 'in-process'), { status: 200, value: 'yes' });
-    const bad = await c.rest(a, 'POST', '/v0/kv', '{"key":"!!!","value":"d29ybGQ="}');
+    assert.equal((await c.put(follower!, 'threaded', 'yes')).status, 200);
+    for (const n of c.nodes) assert.deepEqual(await c.get(n, 'threaded'), { status: 200, value: 'yes' });
+    const bad = await c.rest(follower!, 'POST', '/v0/kv', '{"key":"!!!","value":"d29ybGQ="}');
     assert.equal(bad.status, 400);
     assert.equal(bad.body.code, 3);
-    assert.equal((await c.rest(a, 'GET', '/v0/cluster/status')).body.role, 'LEADER');
-    const metrics = await fetch(`http://127.0.0.1:${a.restPort}/metrics`).then((r) => r.text());
+    assert.match(String(bad.body.message), /key/);
+    assert.equal((await c.rest(leader, 'GET', '/v0/cluster/status')).body.role, 'LEADER');
+    assert.equal((await c.rest(follower!, 'GET', '/healthz')).status, 200);
+    const metrics = await fetch(`http://127.0.0.1:${follower!.restPort}/metrics`).then((r) => r.text());
     assert.match(metrics, /dkv_http_requests_total\{method="POST",route="\/v0\/kv",code="200"\} 2/);
+    assert.equal(await c.kill(other!, 'SIGTERM'), 0, other!.output.join(''));
   });
 });

@@ -29,7 +29,8 @@ describe('configuration from the environment', () => {
     assert.match(c.clusterId, /^dkv-[0-9a-f]{8}$/);
     assert.deepEqual([c.maxKeyBytes, c.maxValueBytes], [1024, 1024 * 1024]);
     assert.equal(loadConfig({ ...base, DKV_MAX_VALUE_BYTES: '4096' }).maxValueBytes, 4096);
-    assert.equal(c.restThread, true);
+    assert.equal(c.restThread, false);
+    assert.equal(loadConfig({ ...base, DKV_REST_THREAD: 'true' }).restThread, true);
     assert.equal(loadConfig({ ...base, DKV_REST_THREAD: 'false' }).restThread, false);
     assert.equal(loadConfig({ ...base, DKV_REST_THREAD: '0' }).restThread, false);
     assert.equal(loadConfig({ ...base, DKV_REST_THREAD: '1' }).restThread, true);
