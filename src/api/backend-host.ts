@@ -67,13 +67,10 @@ export function hostBackend(port: WirePort, opts: BackendHostOptions): (items: T
             break;
           }
           try {
-            const result = operations[method](...(fromWire(item.args) as never[]));
-            if (result instanceof Promise) {
-              result.then(
-                (value) => answer(id, value),
-                (error) => fail(id, error),
-              );
-            } else answer(id, result);
+            Promise.resolve(operations[method](...(fromWire(item.args) as never[]))).then(
+              (value) => answer(id, value),
+              (error) => fail(id, error),
+            );
           } catch (error) {
             fail(id, error);
           }

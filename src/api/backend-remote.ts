@@ -36,7 +36,6 @@ export class RemoteBackend implements ApiBackend {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly out: Batcher<ToNode>;
-  private failure: Error | null = null;
 
   constructor(port: WirePort) {
     // setImmediate: the requests parsed in one poll phase leave as one message.
@@ -54,15 +53,12 @@ export class RemoteBackend implements ApiBackend {
     }
   }
 
-  /** Fail every call waiting and every later one (the node's thread is gone). */
-  failAll(error: Error): void {
-    this.failure = error;
-    for (const waiting of this.pending.values()) waiting.reject(error);
-    this.pending.clear();
+  /** Send the calls, observations and log lines waiting for the end of the turn now. */
+  flush(): void {
+    this.out.flush();
   }
 
   private call<T>(method: RemoteMethod, args: unknown[]): Promise<T> {
-    if (this.failure !== null) return Promise.reject(this.failure);
     const id = this.nextId++;
     this.out.push({ t: 'call', id, method, args: args.map(toWire) });
     return new Promise<T>((resolve, reject) => {

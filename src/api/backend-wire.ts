@@ -5,7 +5,8 @@
  * produces into one message, because a message costs both threads far more
  * than an item in it does (64 puts in flight send one message, not 64).
  * Messages travel by structured clone, which drops classes: Buffers arrive
- * as Uint8Arrays and errors as plain objects, so both are encoded here.
+ * as Uint8Arrays and errors as bare Errors without their class or code, so
+ * both are encoded here.
  */
 import { DkvError, ErrorCode } from '../errors.js';
 import type { ApiLog } from './log.js';
@@ -122,13 +123,19 @@ export class Batcher<T> {
     this.items.push(item);
     if (this.scheduled) return;
     this.scheduled = true;
-    this.schedule(this.flush);
+    this.schedule(this.flushScheduled);
   }
 
-  private readonly flush = (): void => {
-    this.scheduled = false;
+  /** Send what is waiting now (before a message that must follow it). */
+  flush(): void {
+    if (this.items.length === 0) return;
     const items = this.items;
     this.items = [];
     this.send(items);
+  }
+
+  private readonly flushScheduled = (): void => {
+    this.scheduled = false;
+    this.flush();
   };
 }

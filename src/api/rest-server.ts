@@ -122,6 +122,7 @@ async function startInThread(opts: RestServerOptions): Promise<RestServer> {
   });
   const failed = (error: Error) => {
     if (closing) return;
+    closing = true; // one report, though a crash emits both 'error' and 'exit'
     // Before it listens, a failure is the start's to report; after, the daemon's to act on.
     if (settle !== null) settle.reject(error);
     else opts.onThreadFailure?.(error);

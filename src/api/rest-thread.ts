@@ -49,12 +49,20 @@ function runRestThread(port: NonNullable<typeof parentPort>, data: RestThreadDat
       backend.receive(message.items);
       return;
     }
-    void closeHttpServer(server, message.graceMs).then(() => post({ t: 'closed' }));
+    void closeHttpServer(server, message.graceMs).then(() => {
+      // The last requests' observations and log lines first: the node stops the thread on 'closed'.
+      backend.flush();
+      post({ t: 'closed' });
+    });
   });
-  server.once('error', (e) => post({ t: 'listen-failed', message: e.message }));
-  server.listen(data.port, data.host, () =>
-    post({ t: 'listening', port: (server.address() as AddressInfo).port }),
-  );
+  const listenFailed = (e: Error) => post({ t: 'listen-failed', message: e.message });
+  server.once('error', listenFailed);
+  server.listen(data.port, data.host, () => {
+    server.off('error', listenFailed);
+    // Later errors (e.g. accept failing with EMFILE) are the node's log's, as they would be in-process.
+    server.on('error', (e) => backend.log('error', 'REST server error', { err: { message: e.message } }));
+    post({ t: 'listening', port: (server.address() as AddressInfo).port });
+  });
 }
 
 if (!isMainThread && parentPort !== null) runRestThread(parentPort, workerData as RestThreadData);

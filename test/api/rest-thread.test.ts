@@ -70,7 +70,7 @@ describe('what crosses between the REST thread and the node', () => {
     assert.equal(errorFromWire(errorToWire('a string')).message, 'a string');
   });
 
-  test('a Batcher sends what one turn pushed as one array, then starts a new one', async () => {
+  test('a Batcher sends what one turn pushed as one array, then starts a new one; flush sends at once', async () => {
     const sent: number[][] = [];
     const batcher = new Batcher<number>((items) => sent.push(items), setImmediate);
     batcher.push(1);
@@ -81,6 +81,12 @@ describe('what crosses between the REST thread and the node', () => {
     batcher.push(4);
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(sent, [[1, 2, 3], [4]]);
+    // flush() sends what waits at once (before a message that must follow it); the turn's end then has nothing.
+    batcher.push(5);
+    batcher.flush();
+    assert.deepEqual(sent, [[1, 2, 3], [4], [5]]);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(sent, [[1, 2, 3], [4], [5]]);
   });
 });
 
