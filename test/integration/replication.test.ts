@@ -130,9 +130,10 @@ describe("the leader's status across check-quorum rounds", () => {
   test('shows its followers reachable at every moment', async () => {
     const leader = await c.waitForLeader();
     // A follower may know the new leader before the leader has its answer: start from a leader that has heard from all.
-    await c.until('the leader to hear from every follower', async () =>
-      ((await c.status(leader))?.members as { reachable: boolean }[]).every((m) => m.reachable),
-    );
+    await c.until('the leader to hear from every follower', async () => {
+      const members = (await c.status(leader))?.members as { reachable: boolean }[] | undefined;
+      return members?.every((m) => m.reachable) ?? false;
+    });
     for (let i = 0; i < 25; i++) {
       const st = await c.status(leader);
       const members = st?.members as { id: string; reachable: boolean }[];
