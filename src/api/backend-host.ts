@@ -29,30 +29,22 @@ export interface BackendHostOptions {
   observeRequest?: (method: string, route: string, status: number, ms: number) => void;
 }
 
-type Operation = (...args: never[]) => unknown;
-
 /** Serves the items of the REST thread's batches; returns the handler for them. */
 export function hostBackend(port: WirePort, opts: BackendHostOptions): (items: ToNode[]) => void {
   const { backend } = opts;
   // queueMicrotask: the answers of one apply (resolved together) leave as one message.
   const out = new Batcher<ToRest>((items) => port.postMessage({ t: 'replies', items }), queueMicrotask);
-  const operations: Record<RemoteMethod, Operation> = {
-    put: backend.put.bind(backend),
-    get: backend.get.bind(backend),
-    delete: backend.delete.bind(backend),
-    range: backend.range.bind(backend),
-    compareAndSwap: backend.compareAndSwap.bind(backend),
-    status: backend.status.bind(backend),
-    memberList: backend.memberList.bind(backend),
-    memberAdd: backend.memberAdd.bind(backend),
-    memberRemove: backend.memberRemove.bind(backend),
-    transferLeadership: backend.transferLeadership.bind(backend),
-    shutdown: backend.shutdown.bind(backend),
-    metrics: () => {
-      if (opts.metrics === undefined) throw new Error('this node renders no metrics');
-      return opts.metrics();
-    },
-    ping: () => undefined,
+  /** Run one call: the backend's own methods by name, plus the metrics page and the ping. */
+  const run = (method: RemoteMethod, args: unknown[]): unknown => {
+    switch (method) {
+      case 'metrics':
+        if (opts.metrics === undefined) throw new Error('this node renders no metrics');
+        return opts.metrics();
+      case 'ping':
+        return undefined;
+      default:
+        return (backend[method] as (...a: unknown[]) => unknown).apply(backend, args);
+    }
   };
   const known = new Set<string>(REMOTE_METHODS);
   const answer = (id: number, value: unknown) => out.push({ id, value: toWire(value) });
@@ -67,7 +59,7 @@ export function hostBackend(port: WirePort, opts: BackendHostOptions): (items: T
             break;
           }
           try {
-            Promise.resolve(operations[method](...(fromWire(item.args) as never[]))).then(
+            Promise.resolve(run(method, fromWire(item.args) as unknown[])).then(
               (value) => answer(id, value),
               (error) => fail(id, error),
             );

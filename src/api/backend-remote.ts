@@ -4,16 +4,7 @@
  * the metrics page, a liveness ping, and the REST server's request
  * observations and log lines, which the node's thread records.
  */
-import type {
-  ApiBackend,
-  CallOptions,
-  KeyValue,
-  MemberAddResult,
-  MemberListResult,
-  MemberStatus,
-  NodeStatus,
-  ReadConsistency,
-} from './backend.js';
+import type { ApiBackend } from './backend.js';
 import {
   Batcher,
   errorFromWire,
@@ -32,7 +23,7 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
-export class RemoteBackend implements ApiBackend {
+export class RemoteBackend {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly out: Batcher<ToNode>;
@@ -58,6 +49,10 @@ export class RemoteBackend implements ApiBackend {
     this.out.flush();
   }
 
+  private remote<M extends keyof ApiBackend & RemoteMethod>(method: M): ApiBackend[M] {
+    return ((...args: unknown[]) => this.call(method, args)) as ApiBackend[M];
+  }
+
   private call<T>(method: RemoteMethod, args: unknown[]): Promise<T> {
     const id = this.nextId++;
     this.out.push({ t: 'call', id, method, args: args.map(toWire) });
@@ -66,74 +61,23 @@ export class RemoteBackend implements ApiBackend {
     });
   }
 
-  put(key: Buffer, value: Buffer, deadlineMs: number): Promise<{ revision: number }> {
-    return this.call('put', [key, value, deadlineMs]);
-  }
-
-  get(
-    key: Buffer,
-    consistency: ReadConsistency,
-    deadlineMs: number,
-  ): Promise<{ kv: KeyValue | null; revision: number }> {
-    return this.call('get', [key, consistency, deadlineMs]);
-  }
-
-  delete(key: Buffer, deadlineMs: number): Promise<{ deleted: boolean; revision: number }> {
-    return this.call('delete', [key, deadlineMs]);
-  }
-
-  range(
-    prefix: Buffer,
-    startAfter: Buffer | null,
-    limit: number,
-    consistency: ReadConsistency,
-    deadlineMs: number,
-  ): Promise<{ kvs: KeyValue[]; more: boolean; revision: number }> {
-    return this.call('range', [prefix, startAfter, limit, consistency, deadlineMs]);
-  }
-
-  compareAndSwap(
-    key: Buffer,
-    expected: Buffer | null,
-    value: Buffer,
-    deadlineMs: number,
-  ): Promise<{ swapped: boolean; revision: number; current: Buffer | null }> {
-    return this.call('compareAndSwap', [key, expected, value, deadlineMs]);
-  }
-
-  status(): Promise<NodeStatus> {
-    return this.call('status', []);
-  }
-
-  memberList(deadlineMs: number, opts?: CallOptions): Promise<MemberListResult> {
-    return this.call('memberList', [deadlineMs, opts]);
-  }
-
-  memberAdd(
-    id: string,
-    address: string,
-    learner: boolean,
-    deadlineMs: number,
-    opts?: CallOptions,
-  ): Promise<MemberAddResult> {
-    return this.call('memberAdd', [id, address, learner, deadlineMs, opts]);
-  }
-
-  memberRemove(id: string, deadlineMs: number, opts?: CallOptions): Promise<{ members: MemberStatus[] }> {
-    return this.call('memberRemove', [id, deadlineMs, opts]);
-  }
-
-  transferLeadership(
-    targetId: string,
-    deadlineMs: number,
-    opts?: CallOptions,
-  ): Promise<{ leaderId: string; term: number }> {
-    return this.call('transferLeadership', [targetId, deadlineMs, opts]);
-  }
-
-  shutdown(): Promise<{ nodeId: string }> {
-    return this.call('shutdown', []);
-  }
+  /**
+   * The node's backend as the REST handler calls it: every method sends its arguments as they are
+   * and resolves with the node's answer (the wire is untyped; the node's methods give the types).
+   */
+  readonly backend: ApiBackend = {
+    put: this.remote('put'),
+    get: this.remote('get'),
+    delete: this.remote('delete'),
+    range: this.remote('range'),
+    compareAndSwap: this.remote('compareAndSwap'),
+    status: this.remote('status'),
+    memberList: this.remote('memberList'),
+    memberAdd: this.remote('memberAdd'),
+    memberRemove: this.remote('memberRemove'),
+    transferLeadership: this.remote('transferLeadership'),
+    shutdown: this.remote('shutdown'),
+  };
 
   /** The node's /metrics page. */
   readonly metrics = (): Promise<MetricsPage> => this.call('metrics', []);

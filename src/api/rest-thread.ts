@@ -30,28 +30,28 @@ export interface RestThreadData {
 
 function runRestThread(port: NonNullable<typeof parentPort>, data: RestThreadData): void {
   const post = (message: RestThreadMessage) => port.postMessage(message);
-  const backend = new RemoteBackend(port);
+  const node = new RemoteBackend(port);
   const server = createServer(
-    createRestHandler(backend, {
+    createRestHandler(node.backend, {
       requestTimeoutMs: data.requestTimeoutMs,
-      log: backend.log,
+      log: node.log,
       limits: data.limits,
       ops: createOpsRoutes({
-        backend,
-        metrics: data.metrics ? backend.metrics : undefined,
-        alive: backend.ping,
+        backend: node.backend,
+        metrics: data.metrics ? node.metrics : undefined,
+        alive: node.ping,
       }),
-      observeRequest: data.observeRequests ? backend.observe : undefined,
+      observeRequest: data.observeRequests ? node.observe : undefined,
     }),
   );
   port.on('message', (message: NodeThreadMessage) => {
     if (message.t === 'replies') {
-      backend.receive(message.items);
+      node.receive(message.items);
       return;
     }
     void closeHttpServer(server, message.graceMs).then(() => {
       // The last requests' observations and log lines first: the node stops the thread on 'closed'.
-      backend.flush();
+      node.flush();
       post({ t: 'closed' });
     });
   });
@@ -60,7 +60,7 @@ function runRestThread(port: NonNullable<typeof parentPort>, data: RestThreadDat
   server.listen(data.port, data.host, () => {
     server.off('error', listenFailed);
     // Later errors (e.g. accept failing with EMFILE) are the node's log's, as they would be in-process.
-    server.on('error', (e) => backend.log('error', 'REST server error', { err: { message: e.message } }));
+    server.on('error', (e) => node.log('error', 'REST server error', { err: { message: e.message } }));
     post({ t: 'listening', port: (server.address() as AddressInfo).port });
   });
 }
