@@ -1,11 +1,11 @@
 /**
  * The dkv daemon: read the configuration from the environment, open the
  * node's LMDB store, serve gRPC (client API and Raft peers) on DKV_RPC_PORT
- * and REST on DKV_REST_PORT, and shut down cleanly on SIGTERM/SIGINT.
+ * and REST on DKV_REST_PORT, and shut down cleanly on SIGTERM/SIGINT, also while starting.
  */
 import { mkdirSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 import { addKvServices } from './api/grpc-services.js';
 import { addHealthService } from './api/health-service.js';
 import { addReflectionService } from './api/reflection.js';
@@ -14,7 +14,7 @@ import { type Config, ConfigError, loadConfig } from './config.js';
 import { boundHeapGrowth } from './heap-growth.js';
 import { DkvMetrics } from './metrics/dkv-metrics.js';
 import { ClusterClient } from './node/cluster-client.js';
-import { joinCluster } from './node/join.js';
+import { JoinCancelledError, joinCluster } from './node/join.js';
 import { RaftNode } from './node/raft-node.js';
 import { openNodeStore } from './storage/open-store.js';
 import { createPeerTransport, PEER_SERVER_OPTIONS } from './transport/index.js';
@@ -39,13 +39,62 @@ function bindGrpc(server: grpc.Server, address: string): Promise<number> {
   });
 }
 
+/** The parts of the daemon that are up; a stop closes exactly these. */
+interface Running {
+  store: ReturnType<typeof openNodeStore>;
+  grpcServer?: grpc.Server;
+  node?: RaftNode;
+  restServer?: RestServer;
+}
+
 async function main(): Promise<void> {
   boundHeapGrowth();
   const config = readConfig();
   const log = pino({ level: config.logLevel, base: { node: config.nodeId } });
 
   mkdirSync(config.dbPath, { recursive: true });
-  const store = openNodeStore(config.dbPath);
+  const running: Running = { store: openNodeStore(config.dbPath) };
+  // A signal may come at any moment of startup (joining a cluster that does not answer yet can
+  // take as long as it likes): it ends the step in progress, and what is up is closed cleanly.
+  const stop = new AbortController();
+  let startup: Promise<void> = Promise.resolve();
+  let stopping = false;
+  const shutdown = async (why: string) => {
+    if (stopping) {
+      log.warn({ signal: why }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal: why }, 'shutting down');
+    const timer = setTimeout(() => {
+      log.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown took too long: exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    timer.unref();
+    stop.abort();
+    await startup.catch(() => {});
+    await stopRunning(running);
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  startup = start(config, log, running, stop.signal, (why) => void shutdown(why));
+  await startup;
+}
+
+/**
+ * Bring the daemon up: join (DKV_JOIN), gRPC, the node, REST, recording each part in `running`
+ * as it comes up. Returns early, leaving the rest down, once `stopped` is aborted.
+ */
+async function start(
+  config: Config,
+  log: Logger,
+  running: Running,
+  stopped: AbortSignal,
+  requestShutdown: (why: string) => void,
+): Promise<void> {
+  const store = running.store;
   // The cluster id on the wire: a node that joined keeps the one the cluster gave it.
   let clusterId = store.clusterId() ?? config.clusterId;
   let joinPeers: { id: string; address: string }[] = [];
@@ -59,6 +108,9 @@ async function main(): Promise<void> {
       // Fresh (or joined but never reached by the leader): ask to be added; the same id and
       // address again is a no-op, and its answer tells us the cluster id and whom to reach.
       const client = new ClusterClient();
+      // Ends an attempt in flight at once (a peer that takes connections but never answers).
+      const closeClient = () => client.close();
+      stopped.addEventListener('abort', closeClient, { once: true });
       log.info({ via: config.join, address: config.advertiseAddress }, 'joining a running cluster');
       try {
         const joined = await joinCluster({
@@ -68,24 +120,27 @@ async function main(): Promise<void> {
           attemptTimeoutMs: config.requestTimeoutMs,
           client,
           log,
+          signal: stopped,
         });
         clusterId = joined.clusterId;
         joinPeers = joined.members.map((m) => ({ id: m.id, address: m.address }));
         await store.setClusterId(clusterId);
       } catch (e) {
+        if (e instanceof JoinCancelledError) return;
         console.error(
           `dkv: cannot join the cluster through ${config.join} (DKV_JOIN): ${(e as Error).message}`,
         );
         process.exit(1);
       } finally {
+        stopped.removeEventListener('abort', closeClient);
         client.close();
       }
     }
   }
+  if (stopped.aborted) return;
   const metrics = new DkvMetrics();
   store.observer = metrics.node.storeObserver;
   let node: RaftNode | null = null;
-  let requestShutdown: (why: string) => void = () => {};
   const limits = { maxKeyBytes: config.maxKeyBytes, maxValueBytes: config.maxValueBytes };
   const apiLog = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: object) =>
     log[level](fields ?? {}, msg);
@@ -117,6 +172,7 @@ async function main(): Promise<void> {
     log,
     observer: metrics.node.nodeObserver,
   });
+  running.node = node;
   const backend = node;
 
   const grpcServer = new grpc.Server({ ...PEER_SERVER_OPTIONS, interceptors: [metrics.grpc.interceptor] });
@@ -136,11 +192,13 @@ async function main(): Promise<void> {
     console.error(`dkv: cannot listen for gRPC on ${rpcAddress} (DKV_RPC_PORT): ${(e as Error).message}`);
     process.exit(1);
   }
+  running.grpcServer = grpcServer;
+  if (stopped.aborted) return;
   await node.start();
+  if (stopped.aborted) return;
 
-  let restServer: RestServer;
   try {
-    restServer = await startRestServer({
+    running.restServer = await startRestServer({
       backend,
       port: config.restPort,
       host: config.bindHost,
@@ -170,37 +228,23 @@ async function main(): Promise<void> {
     },
     'dkv node started',
   );
+}
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) {
-      log.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    const timer = setTimeout(() => {
-      log.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown took too long: exiting');
-      process.exit(1);
-    }, config.shutdownTimeoutMs);
-    timer.unref();
-    // Stop taking requests and give those in flight a moment to finish; idle keep-alive
-    // connections and peers' long-lived streams would otherwise hold the servers open.
-    const grace = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
-    const restClosed = restServer.close(1000);
+/** Close what is up: stop taking requests (those in flight get a moment), then the node, then the store. */
+async function stopRunning(running: Running): Promise<void> {
+  // Idle keep-alive connections and peers' long-lived streams would otherwise hold the servers open.
+  const grace = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+  const restClosed = running.restServer?.close(1000);
+  const grpcServer = running.grpcServer;
+  if (grpcServer) {
     const grpcClosed = new Promise<void>((resolve) => grpcServer.tryShutdown(() => resolve()));
     await Promise.race([grpcClosed, grace(1000)]);
     grpcServer.forceShutdown();
-    await restClosed;
-    // Then finish the Ready in progress, and flush and close the store.
-    await node?.stop();
-    await store.close();
-    log.info('stopped');
-    process.exit(0);
-  };
-  requestShutdown = (why) => void shutdown(why);
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  }
+  await restClosed;
+  // Then finish the Ready in progress, and flush and close the store.
+  await running.node?.stop();
+  await running.store.close();
 }
 
 main().catch((e: unknown) => {

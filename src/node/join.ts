@@ -20,8 +20,16 @@ export interface JoinOptions {
   attemptTimeoutMs: number;
   client: ClusterClient;
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
-  /** Stop retrying when this returns true (e.g. the process is shutting down). */
-  cancelled?: () => boolean;
+  /** Aborted when the daemon stops: joining gives up at once, rejecting with JoinCancelledError. */
+  signal?: AbortSignal;
+}
+
+/** Joining was given up because its signal was aborted (the daemon is stopping), not because it failed. */
+export class JoinCancelledError extends Error {
+  constructor() {
+    super('joining was cancelled');
+    this.name = 'JoinCancelledError';
+  }
 }
 
 /** Answers that retrying cannot change: the request itself is wrong for this cluster. */
@@ -31,6 +39,7 @@ const PERMANENT: ReadonlySet<string> = new Set([ErrorCode.InvalidArgument, Error
 export async function joinCluster(opts: JoinOptions): Promise<MemberAddResult> {
   const backoff = new Backoff(200, 5000);
   for (let attempt = 1; ; attempt++) {
+    if (opts.signal?.aborted) throw new JoinCancelledError();
     try {
       const r = await opts.client.memberAdd(
         opts.joinAddress,
@@ -45,13 +54,27 @@ export async function joinCluster(opts: JoinOptions): Promise<MemberAddResult> {
       return r;
     } catch (e) {
       if (e instanceof DkvError && PERMANENT.has(e.code)) throw e;
-      if (opts.cancelled?.()) throw e;
+      // The attempt may have failed because the stop closed its client.
+      if (opts.signal?.aborted) throw new JoinCancelledError();
       const waitMs = backoff.next();
       opts.log.warn(
         { via: opts.joinAddress, attempt, retryInMs: Math.round(waitMs), err: (e as Error).message },
         'could not join the cluster yet; retrying',
       );
-      await new Promise((resolve) => setTimeout(resolve, waitMs));
+      await pause(waitMs, opts.signal);
     }
   }
+}
+
+/** Wait `ms`, or less if `signal` is aborted meanwhile. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
