@@ -4,15 +4,20 @@
  * alternates between rounds), a fresh three-node cluster is started in
  * temporary directories, its keyspace is preloaded, and the same cells run
  * through each system's HTTP/JSON API (dkv's /v0/kv, etcd's grpc-gateway
- * /v3/kv/put and /v3/kv/range); then it is stopped. Only ratios measured in
+ * /v3/kv/put and /v3/kv/range); then it is stopped. With `--pairing cell`
+ * both clusters of a round are up at once (the one not measured idles) and
+ * each cell runs on one system then at once on the other, so that the two
+ * halves of a ratio are seconds apart rather than minutes: this host's pace
+ * moves from minute to minute. Only ratios measured in
  * one round are meaningful on a noisy machine, so per cell the script prints
  * the dkv/etcd ratios of throughput, p50 and p99 as the median over rounds,
  * with the medians of the figures themselves, errors, and each dkv node's
  * RSS after its run. Writes <out>/etcd-<time>.json, .md and .svg (p99
  * latency against throughput of the put cells).
  *
- *   npm run bench:etcd -- [--rounds 3] [--duration 10] [--warmup 2] [--quick]
- *     [--keys 10000] [--value-bytes 100] [--timeout 10] [--out bench-results]
+ *   npm run bench:etcd -- [--rounds 3] [--pairing system|cell] [--duration 10]
+ *     [--warmup 2] [--quick] [--keys 10000] [--value-bytes 100] [--timeout 10]
+ *     [--out bench-results]
  *
  * Cells: put at 1, 16, 64, 256 connections to the leader; linearizable get
  * on the leader and on a follower at 1 and 64; serializable get on a
@@ -21,7 +26,7 @@
  */
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { numberFlag } from './args.js';
+import { choiceFlag, numberFlag } from './args.js';
 import type { BenchCluster } from './bench-cluster.js';
 import {
   CELL_SETTING_OPTIONS,
@@ -61,6 +66,8 @@ import type { System } from './workload.js';
 
 const HELP = `npm run bench:etcd -- [options]
   --rounds N          rounds, alternating which system goes first (3)
+  --pairing P         system: each round runs one system's cells, then the other's (default);
+                      cell: both clusters up at once, each cell on one system then the other
   --duration S        measured seconds per cell (10)
   --warmup S          warm-up seconds per cell, not measured (2)
   --settle S          before the first cell, every cell's load in turn for S s in all, on each
@@ -130,6 +137,7 @@ async function main(): Promise<void> {
     options: {
       ...CELL_SETTING_OPTIONS,
       rounds: { type: 'string' },
+      pairing: { type: 'string' },
       quick: { type: 'boolean' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -141,6 +149,7 @@ async function main(): Promise<void> {
   }
   const quick = values.quick === true;
   const rounds = Math.round(numberFlag('rounds', values.rounds, quick ? 1 : 3));
+  const pairing = choiceFlag('pairing', values.pairing, PAIRINGS, 'system');
   const settings = cellSettingsFromFlags(
     values,
     quick ? { durationS: 3, warmupS: 1, settleS: 5 } : { durationS: 10 },
@@ -161,9 +170,14 @@ async function main(): Promise<void> {
   for (let r = 1; r <= rounds; r++) {
     const order: System[] = r % 2 === 1 ? ['dkv', 'etcd'] : ['etcd', 'dkv'];
     const round: Round = { round: r, order, runs: {} };
-    for (const system of order) {
-      process.stderr.write(`round ${r}/${rounds}: ${system}\n`);
-      round.runs[system] = await runSystem(system, specs, settings);
+    if (pairing === 'cell') {
+      process.stderr.write(`round ${r}/${rounds}: ${order.join(' then ')}, cell by cell\n`);
+      round.runs = await runPairedByCell(order, specs, settings);
+    } else {
+      for (const system of order) {
+        process.stderr.write(`round ${r}/${rounds}: ${system}\n`);
+        round.runs[system] = await runSystem(system, specs, settings);
+      }
     }
     all.push(round);
   }
@@ -180,7 +194,7 @@ async function main(): Promise<void> {
     `# dkv vs etcd ${startedAt}`,
     '',
     `${version}, three members, fsync on; dkv three nodes, default timing. ${cpus().length} CPUs, Node ${process.version}.`,
-    `${rounds} round(s), ${duration} s per cell after ${settings.warmupMs / 1000} s warm-up, all after ${settings.settleMs / 1000} s of every cell's load (the same for both systems), ${settings.keys} keys preloaded, ${settings.valueBytes}-byte values, HTTP/JSON for both, closed loop. Figures are medians over rounds; ratios are medians of per-round dkv/etcd ratios (throughput: higher is better for dkv; latency: lower is better).`,
+    `${rounds} round(s), ${PAIRING_TEXT[pairing]}; ${duration} s per cell after ${settings.warmupMs / 1000} s warm-up, all after ${settings.settleMs / 1000} s of every cell's load (the same for both systems), ${settings.keys} keys preloaded, ${settings.valueBytes}-byte values, HTTP/JSON for both, closed loop. Figures are medians over rounds; ratios are medians of per-round dkv/etcd ratios (throughput: higher is better for dkv; latency: lower is better).`,
     '',
     table,
     '',
@@ -216,6 +230,7 @@ async function main(): Promise<void> {
       startedAt,
       etcd: version,
       rounds,
+      pairing,
       settings,
       cells: specs,
       summaries,
@@ -228,8 +243,21 @@ async function main(): Promise<void> {
   console.log(`\nwrote ${paths.join(', ')}`);
 }
 
-/** Start one system, preload, run every cell, record RSS, stop. */
-async function runSystem(system: System, specs: CellSpec[], settings: CellSettings): Promise<SystemRun> {
+/** How the two systems' cells are paired in time within a round. */
+const PAIRINGS = ['system', 'cell'] as const;
+const PAIRING_TEXT: Record<(typeof PAIRINGS)[number], string> = {
+  system: "each round one system's cluster, then the other's (a fresh one each)",
+  cell: 'both clusters of a round up at once (the one not measured idles), each cell run on one system and at once on the other',
+};
+
+/** A system's cluster, up, preloaded and settled, and its run so far. */
+interface Started {
+  cluster: BenchCluster;
+  run: SystemRun;
+}
+
+/** Start one system's cluster, preload its keyspace and settle it under every cell's load. */
+async function startSystem(system: System, specs: CellSpec[], settings: CellSettings): Promise<Started> {
   const cluster: BenchCluster = system === 'dkv' ? await DkvCluster.start() : await EtcdCluster.start();
   const run: SystemRun = { system, preloadRate: 0, cells: [], rssAfter: [], serverOutput: [], shutdown: {} };
   try {
@@ -242,24 +270,70 @@ async function runSystem(system: System, specs: CellSpec[], settings: CellSettin
     );
     run.preloadRate = await preloadKeys(cluster, settings.keys, settings.valueBytes);
     await settle(cluster, specs, settings);
-    for (const spec of specs) {
-      const cell = await runCell(cluster, spec, settings);
-      run.cells.push(cell);
-      process.stderr.write(`${cellLine(cell)}\n`);
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-    await cluster.waitForLeader().catch(() => null);
-    const ordered = [cluster.leader(), ...cluster.followers()];
-    run.rssAfter = ordered.map((n, i) => ({
+  } catch (e) {
+    await cluster.stop();
+    throw e;
+  }
+  return { cluster, run };
+}
+
+/** Run one cell on a started system and record it. */
+async function runCellOn(s: Started, spec: CellSpec, settings: CellSettings): Promise<void> {
+  const cell = await runCell(s.cluster, spec, settings);
+  s.run.cells.push(cell);
+  process.stderr.write(`${cellLine(cell)}\n`);
+  await new Promise((r) => setTimeout(r, 1000));
+}
+
+/** Record each node's RSS after the last cell (leader first), then stop the cluster. */
+async function finishSystem(s: Started): Promise<SystemRun> {
+  try {
+    await s.cluster.waitForLeader().catch(() => null);
+    const ordered = [s.cluster.leader(), ...s.cluster.followers()];
+    s.run.rssAfter = ordered.map((n, i) => ({
       id: n.id,
       role: i === 0 ? 'leader' : 'follower',
       rssMb: rssMb(n.pid),
     }));
   } finally {
-    run.serverOutput = cluster.serverOutput();
-    run.shutdown = await cluster.stop();
+    s.run.serverOutput = s.cluster.serverOutput();
+    s.run.shutdown = await s.cluster.stop();
   }
-  return run;
+  return s.run;
+}
+
+/** Start one system, preload, run every cell, record RSS, stop. */
+async function runSystem(system: System, specs: CellSpec[], settings: CellSettings): Promise<SystemRun> {
+  const s = await startSystem(system, specs, settings);
+  try {
+    for (const spec of specs) await runCellOn(s, spec, settings);
+  } catch (e) {
+    await s.cluster.stop();
+    throw e;
+  }
+  return finishSystem(s);
+}
+
+/**
+ * Both systems' clusters up at once (started, preloaded and settled in `order`); each cell runs
+ * on the first system then on the second, the other cluster idling meanwhile; RSS, then stop both.
+ */
+async function runPairedByCell(
+  order: System[],
+  specs: CellSpec[],
+  settings: CellSettings,
+): Promise<Partial<Record<System, SystemRun>>> {
+  const started: Started[] = [];
+  try {
+    for (const system of order) started.push(await startSystem(system, specs, settings));
+    for (const spec of specs) for (const s of started) await runCellOn(s, spec, settings);
+  } catch (e) {
+    for (const s of started) await s.cluster.stop();
+    throw e;
+  }
+  const runs: Partial<Record<System, SystemRun>> = {};
+  for (const s of started) runs[s.run.system] = await finishSystem(s);
+  return runs;
 }
 
 /** The rounds in which both systems ran cell `name`, with the two results. */
