@@ -31,6 +31,7 @@ import { ClusterClient } from './cluster-client.js';
 import { parseMemberRecord } from './member-context.js';
 import { Membership } from './membership.js';
 import { NO_NODE_OBSERVER, type NodeObserver } from './node-observer.js';
+import { ReadBarrier } from './read-barrier.js';
 import { TurnEnd } from './turn-end.js';
 import { Waiters } from './waiters.js';
 
@@ -130,15 +131,14 @@ export class RaftNode implements KvBackend {
   /** The leader's appends to each follower until acknowledged; null when nobody observes round trips. */
   private appendTimer: AppendTimer | null = null;
 
-  /** Reads waiting for a ReadIndex answer, by context; then for the applied index to reach it. */
-  private readonly readRounds = new Map<
-    string,
-    { resolve: (index: number) => void; reject: (e: Error) => void }
-  >();
-  private pendingReads: { resolve: (index: number) => void; reject: (e: Error) => void }[] = [];
-  private readFlushScheduled = false;
-  private nextReadContext = 0;
-  private appliedWaiters: { index: number; resolve: () => void; reject: (e: Error) => void }[] = [];
+  /** Linearizable reads: one ReadIndex round per turn, then a wait for the applied index. */
+  private readonly reads = new ReadBarrier({
+    readIndex: (ctx) => this.raw.readIndex(ctx),
+    appliedIndex: () => this.store.appliedIndex(),
+    schedulePump: () => this.schedulePump(),
+    refused: (detail) => unavailable(this.noLeaderReason(detail)),
+    timedOut: () => this.timeoutError('read'),
+  });
   private knownPeers = new Map<string, string>();
   /** When each peer was last heard from (performance.now()), for status and membership. */
   private readonly lastHeard = new Map<NodeId, number>();
@@ -476,13 +476,7 @@ export class RaftNode implements KvBackend {
    * to parse and replicate while its disk syncs, so it keeps the write queue's weight rule.
    */
   private nothingToOverlap(): boolean {
-    return (
-      !this.raw.isLeader() &&
-      this.writes.size() === 0 &&
-      this.pendingReads.length === 0 &&
-      this.readRounds.size === 0 &&
-      this.appliedWaiters.length === 0
-    );
+    return !this.raw.isLeader() && this.writes.size() === 0 && !this.reads.busy();
   }
 
   /** Answer the writes proposed here that rd's committed entries carried, and reads now applied. */
@@ -491,7 +485,7 @@ export class RaftNode implements KvBackend {
       const r = results[i]!;
       if (r.requestId !== null && r.result !== null) this.writes.resolve(r.requestId, r.result);
     }
-    this.releaseAppliedWaiters();
+    this.reads.appliedMoved();
   }
 
   /** rd's write is done: send what waited for it, and tell the core (in order). */
@@ -505,14 +499,7 @@ export class RaftNode implements KvBackend {
     for (const m of snapshots) this.sendSnapshot(m);
     const membershipChanged = rd.committedEntries.some((e) => e.type === EntryType.ConfChange);
     // Read points.
-    for (const rs of rd.readStates) {
-      const key = Buffer.from(rs.context).toString('hex');
-      const round = this.readRounds.get(key);
-      if (round) {
-        this.readRounds.delete(key);
-        round.resolve(rs.index);
-      }
-    }
+    for (const rs of rd.readStates) this.reads.answered(rs.context, rs.index);
     this.raw.persisted(rd);
     this.raw.applied(rd);
     if (membershipChanged || rd.snapshot) {
@@ -625,8 +612,7 @@ export class RaftNode implements KvBackend {
         ? e
         : new DkvError(ErrorCode.Internal, `node stopped after an internal error: ${e.message}`);
     this.writes.rejectAll(err);
-    for (const r of this.readRounds.values()) r.reject(err);
-    this.readRounds.clear();
+    this.reads.rejectAll(err);
   }
 
   // ---- writes -------------------------------------------------------------------------------
@@ -723,88 +709,9 @@ export class RaftNode implements KvBackend {
   // ---- reads --------------------------------------------------------------------------------
 
   /** Wait until a read at this moment is linearizable: a ReadIndex round, then local apply catches up. */
-  private async linearizableBarrier(deadlineMs: number): Promise<void> {
+  private linearizableBarrier(deadlineMs: number): Promise<void> {
     this.checkServing();
-    const index = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(this.timeoutError('read')), Math.max(0, deadlineMs - Date.now()));
-      this.pendingReads.push({
-        resolve: (i) => {
-          clearTimeout(timer);
-          resolve(i);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      });
-      if (!this.readFlushScheduled) {
-        this.readFlushScheduled = true;
-        setImmediate(() => this.flushReads());
-      }
-    });
-    if (this.store.appliedIndex() >= index) return;
-    await new Promise<void>((resolve, reject) => {
-      const waiter = {
-        index,
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-        reject: (e: Error) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      };
-      // On timeout, leave the list too: a stuck node must not accumulate dead waiters.
-      const timer = setTimeout(
-        () => {
-          this.appliedWaiters = this.appliedWaiters.filter((w) => w !== waiter);
-          reject(this.timeoutError('read'));
-        },
-        Math.max(0, deadlineMs - Date.now()),
-      );
-      this.appliedWaiters.push(waiter);
-    });
-  }
-
-  private flushReads(): void {
-    this.readFlushScheduled = false;
-    const batch = this.pendingReads;
-    this.pendingReads = [];
-    if (batch.length === 0) return;
-    const ctx = Buffer.alloc(8);
-    ctx.writeBigUInt64BE(BigInt(++this.nextReadContext));
-    const key = ctx.toString('hex');
-    // One round answers every read queued in this turn.
-    this.readRounds.set(key, {
-      resolve: (index) => {
-        for (const r of batch) r.resolve(index);
-      },
-      reject: (e) => {
-        for (const r of batch) r.reject(e);
-      },
-    });
-    try {
-      this.raw.readIndex(ctx);
-    } catch (e) {
-      this.readRounds.delete(key);
-      if (!(e instanceof ProposalDroppedError)) throw e;
-      const err = unavailable(this.noLeaderReason(e.message));
-      for (const r of batch) r.reject(err);
-      return;
-    }
-    this.schedulePump();
-  }
-
-  private releaseAppliedWaiters(): void {
-    if (this.appliedWaiters.length === 0) return;
-    const applied = this.store.appliedIndex();
-    const still: typeof this.appliedWaiters = [];
-    for (const w of this.appliedWaiters) {
-      if (w.index <= applied) w.resolve();
-      else still.push(w);
-    }
-    this.appliedWaiters = still;
+    return this.reads.wait(deadlineMs);
   }
 
   /** A serializable read: refused if this node cannot serve; answered with the turn's other reads. */
@@ -882,12 +789,7 @@ export class RaftNode implements KvBackend {
     await this.compaction;
     const err = unavailable('node is shutting down');
     this.writes.rejectAll(err);
-    for (const r of this.readRounds.values()) r.reject(err);
-    this.readRounds.clear();
-    for (const r of this.pendingReads) r.reject(err);
-    this.pendingReads = [];
-    for (const w of this.appliedWaiters) w.reject(err);
-    this.appliedWaiters = [];
+    this.reads.rejectAll(err);
     for (const c of [...this.conditions]) c.done(false);
     this.clusterClient.close();
     await this.transport.close();
