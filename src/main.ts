@@ -39,6 +39,9 @@ function bindGrpc(server: grpc.Server, address: string): Promise<number> {
   });
 }
 
+/** Startup cannot go on (a port taken, a join refused): the message names what, for the operator. */
+class StartupError extends Error {}
+
 /** The parts of the daemon that are up; a stop closes exactly these. */
 interface Running {
   store: ReturnType<typeof openNodeStore>;
@@ -80,7 +83,16 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
   startup = start(config, log, running, stop.signal, (why) => void shutdown(why));
-  await startup;
+  try {
+    await startup;
+  } catch (e) {
+    if (!(e instanceof StartupError)) throw e;
+    console.error(`dkv: ${e.message}`);
+    // A stop under way closes what is up; otherwise close it here, then fail.
+    if (stopping) return;
+    await stopRunning(running).catch(() => {});
+    process.exit(1);
+  }
 }
 
 /**
@@ -127,10 +139,9 @@ async function start(
         await store.setClusterId(clusterId);
       } catch (e) {
         if (e instanceof JoinCancelledError) return;
-        console.error(
-          `dkv: cannot join the cluster through ${config.join} (DKV_JOIN): ${(e as Error).message}`,
+        throw new StartupError(
+          `cannot join the cluster through ${config.join} (DKV_JOIN): ${(e as Error).message}`,
         );
-        process.exit(1);
       } finally {
         stopped.removeEventListener('abort', closeClient);
         client.close();
@@ -182,19 +193,18 @@ async function start(
   try {
     addReflectionService(grpcServer);
   } catch (e) {
-    console.error(`dkv: ${(e as Error).message}`);
-    process.exit(1);
+    throw new StartupError((e as Error).message);
   }
   const rpcAddress = `${config.bindHost.includes(':') ? `[${config.bindHost}]` : config.bindHost}:${config.rpcPort}`;
+  // The node first: a request the gRPC server took before the node had started would find no core.
+  await node.start();
+  if (stopped.aborted) return;
   try {
     await bindGrpc(grpcServer, rpcAddress);
   } catch (e) {
-    console.error(`dkv: cannot listen for gRPC on ${rpcAddress} (DKV_RPC_PORT): ${(e as Error).message}`);
-    process.exit(1);
+    throw new StartupError(`cannot listen for gRPC on ${rpcAddress} (DKV_RPC_PORT): ${(e as Error).message}`);
   }
   running.grpcServer = grpcServer;
-  if (stopped.aborted) return;
-  await node.start();
   if (stopped.aborted) return;
 
   try {
@@ -214,11 +224,11 @@ async function start(
       },
     });
   } catch (e) {
-    console.error(
-      `dkv: cannot listen for REST on ${config.bindHost}:${config.restPort} (DKV_REST_PORT): ${(e as Error).message}`,
+    throw new StartupError(
+      `cannot listen for REST on ${config.bindHost}:${config.restPort} (DKV_REST_PORT): ${(e as Error).message}`,
     );
-    process.exit(1);
   }
+  if (stopped.aborted) return;
   log.info(
     {
       rpc: rpcAddress,

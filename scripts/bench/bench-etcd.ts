@@ -328,11 +328,16 @@ async function runPairedByCell(
     for (const system of order) started.push(await startSystem(system, specs, settings));
     for (const spec of specs) for (const s of started) await runCellOn(s, spec, settings);
   } catch (e) {
-    for (const s of started) await s.cluster.stop();
+    // Every cluster stops, whatever one of them does; the first failure is the one reported.
+    await Promise.allSettled(started.map((s) => s.cluster.stop()));
     throw e;
   }
+  const finished = await Promise.allSettled(started.map((s) => finishSystem(s)));
   const runs: Partial<Record<System, SystemRun>> = {};
-  for (const s of started) runs[s.run.system] = await finishSystem(s);
+  for (const f of finished) {
+    if (f.status === 'rejected') throw f.reason;
+    runs[f.value.system] = f.value;
+  }
   return runs;
 }
 

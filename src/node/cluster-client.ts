@@ -60,6 +60,8 @@ type Unary<Req, Res> = (
 /** ClusterService clients by address. */
 export class ClusterClient {
   private readonly clients = new Map<string, ClusterServiceClient>();
+  /** Calls not answered yet: close() cancels them (closing a channel spares calls already sent). */
+  private readonly inFlight = new Set<grpc.ClientUnaryCall>();
 
   private client(address: string): ClusterServiceClient {
     let c = this.clients.get(address);
@@ -81,11 +83,19 @@ export class ClusterClient {
     const metadata = new grpc.Metadata();
     if (forwarded) metadata.set(FORWARDED_METADATA_KEY, '1');
     return new Promise((resolve, reject) => {
-      pick(c).call(c, request, metadata, { deadline: new Date(deadlineMs) }, (error, response) => {
-        if (!error) return resolve(response);
-        const what = error.code === grpc.status.UNAVAILABLE ? `${address} unreachable: ` : `${address}: `;
-        reject(new DkvError(errorCodeOf(error.code), `${what}${error.details || error.message}`));
-      });
+      const call = pick(c).call(
+        c,
+        request,
+        metadata,
+        { deadline: new Date(deadlineMs) },
+        (error, response) => {
+          this.inFlight.delete(call);
+          if (!error) return resolve(response);
+          const what = error.code === grpc.status.UNAVAILABLE ? `${address} unreachable: ` : `${address}: `;
+          reject(new DkvError(errorCodeOf(error.code), `${what}${error.details || error.message}`));
+        },
+      );
+      this.inFlight.add(call);
     });
   }
 
@@ -130,8 +140,10 @@ export class ClusterClient {
     return { leaderId: r.leaderId, term: Number(r.term) };
   }
 
-  /** Close every channel. */
+  /** Cancel the calls in flight (each fails as unavailable) and close every channel. */
   close(): void {
+    for (const call of [...this.inFlight]) call.cancel();
+    this.inFlight.clear();
     for (const c of this.clients.values()) c.close();
     this.clients.clear();
   }

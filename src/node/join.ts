@@ -53,9 +53,9 @@ export async function joinCluster(opts: JoinOptions): Promise<MemberAddResult> {
       );
       return r;
     } catch (e) {
-      if (e instanceof DkvError && PERMANENT.has(e.code)) throw e;
-      // The attempt may have failed because the stop closed its client.
+      // The attempt may have failed because the stop closed its client: that is no answer.
       if (opts.signal?.aborted) throw new JoinCancelledError();
+      if (e instanceof DkvError && PERMANENT.has(e.code)) throw e;
       const waitMs = backoff.next();
       opts.log.warn(
         { via: opts.joinAddress, attempt, retryInMs: Math.round(waitMs), err: (e as Error).message },

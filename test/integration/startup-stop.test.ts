@@ -4,7 +4,9 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
 import { freePort } from '../../scripts/bench/free-port.js';
+import { ClusterServiceService } from '../../src/gen/dkv/v0/cluster.js';
 import { type DkvProcess, sleep, spawnDkv, stopProcess } from './harness.js';
 
 /** Wait until the process has printed `text`, or fail naming what it printed. */
@@ -23,10 +25,12 @@ async function waitForOutput(p: DkvProcess, text: string, timeoutMs = 20000): Pr
 describe('a signal while the daemon is starting', () => {
   const dirs: string[] = [];
   const servers: Server[] = [];
+  const grpcServers: grpc.Server[] = [];
   const procs: DkvProcess[] = [];
   after(async () => {
     for (const p of procs) await stopProcess(p.proc, 'SIGKILL');
     for (const s of servers) s.close();
+    for (const s of grpcServers) s.forceShutdown();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
@@ -46,6 +50,37 @@ describe('a signal while the daemon is starting', () => {
     return p;
   };
 
+  test('a taken port: the daemon names it and its variable, and exits 1', async () => {
+    const taken = createServer();
+    servers.push(taken);
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const takenPort = (taken.address() as { port: number }).port;
+    for (const which of ['rest', 'rpc'] as const) {
+      const dir = mkdtempSync(join(tmpdir(), 'dkv-startup-stop-'));
+      dirs.push(dir);
+      const rpc = which === 'rpc' ? takenPort : await freePort();
+      const p = spawnDkv({
+        DKV_NODE_ID: 'a',
+        DKV_CLUSTER: `a@127.0.0.1:${rpc}`,
+        DKV_RPC_PORT: String(rpc),
+        DKV_REST_PORT: String(which === 'rest' ? takenPort : await freePort()),
+        DKV_DB_PATH: join(dir, 'a'),
+        DKV_BIND_HOST: '127.0.0.1',
+      });
+      procs.push(p);
+      const code = await new Promise<number | null>((resolve) => p.proc.once('exit', (c) => resolve(c)));
+      const out = p.output.join('');
+      assert.equal(code, 1, out);
+      const variable = which === 'rest' ? 'DKV_REST_PORT' : 'DKV_RPC_PORT';
+      assert.match(
+        out,
+        new RegExp(
+          `dkv: cannot listen for ${which === 'rest' ? 'REST' : 'gRPC'} on 127\\.0\\.0\\.1:${takenPort} \\(${variable}\\)`,
+        ),
+      );
+    }
+  });
+
   test('SIGTERM while waiting to retry a join (nothing listens at DKV_JOIN): the wait ends, exit 0', async () => {
     // Shutdown must finish within 1.5 s, else the daemon exits 1; by the sixth attempt the wait
     // before the next one is 2.5-5 s, so only a stop that ends the wait exits 0.
@@ -58,7 +93,34 @@ describe('a signal while the daemon is starting', () => {
     assert.doesNotMatch(out, /cannot join the cluster/);
   });
 
-  test('SIGTERM during a join attempt that never gets an answer: the attempt ends, exit 0', async () => {
+  test('SIGTERM during a join attempt a member has taken and never answers: the call is cancelled, exit 0', async () => {
+    // A real gRPC server whose MemberAdd never replies (a member without quorum can take as long
+    // as the deadline): the call is on the wire, past what closing a channel cancels.
+    let calls = 0;
+    const server = new grpc.Server();
+    grpcServers.push(server);
+    server.addService(ClusterServiceService, {
+      memberAdd: () => {
+        calls++;
+      },
+    } as unknown as grpc.UntypedServiceImplementation);
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) =>
+        e ? reject(e) : resolve(p),
+      ),
+    );
+    const p = await joiner(port, { DKV_REQUEST_TIMEOUT_MS: '60000', DKV_SHUTDOWN_TIMEOUT_MS: '20000' });
+    const deadline = Date.now() + 20000;
+    while (calls === 0 && Date.now() < deadline) await sleep(50);
+    assert.equal(calls, 1, 'the join attempt never reached the server');
+    const code = await stopProcess(p.proc, 'SIGTERM');
+    const out = p.output.join('');
+    assert.equal(code, 0, out);
+    assert.match(out, /"msg":"stopped"/);
+    assert.doesNotMatch(out, /cannot join the cluster/);
+  });
+
+  test('SIGTERM during a join attempt whose connection never completes: the attempt ends, exit 0', async () => {
     // Takes connections and never answers: the attempt would wait for its whole 60 s deadline,
     // past the 20 s the shutdown may take.
     const sockets: Socket[] = [];
