@@ -5,6 +5,7 @@
  * on a follower); each then waits until the local applied index reaches the round's index.
  */
 import { ProposalDroppedError } from '../raft/index.js';
+import { Waiters } from './waiters.js';
 
 /** What the barrier needs of its node. */
 export interface ReadBarrierHost {
@@ -20,81 +21,54 @@ export interface ReadBarrierHost {
   timedOut(): Error;
 }
 
-interface Pending<T> {
-  resolve: (value: T) => void;
-  reject: (e: Error) => void;
-}
-
-/** Wait for `register` to call back, or reject with onTimeout() at the absolute time deadlineMs. */
-function withDeadline<T>(
-  deadlineMs: number,
-  onTimeout: () => Error,
-  register: (p: Pending<T>) => void,
-  forget: (p: Pending<T>) => void = () => {},
-): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const p: Pending<T> = {
-      resolve: (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      reject: (e) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    };
-    const timer = setTimeout(
-      () => {
-        forget(p);
-        reject(onTimeout());
-      },
-      Math.max(0, deadlineMs - Date.now()),
-    );
-    register(p);
-  });
-}
-
-/** The node's linearizable reads: those waiting for a ReadIndex round, then for the applied index. */
+/**
+ * The node's linearizable reads. Each read is one waiter with one deadline from arrival to answer;
+ * on its way it sits in this turn's batch, then in a round asked of the core, then, if the round's
+ * index is not applied yet, in the list waiting for the applied index.
+ */
 export class ReadBarrier {
+  private readonly reads = new Waiters<void>();
+  private nextRead = 0;
   /** Reads of this turn, not yet in a round. */
-  private pending: Pending<number>[] = [];
+  private pending: string[] = [];
   private flushScheduled = false;
   private nextContext = 0;
-  /** Rounds asked of the core, by context (hex). */
-  private readonly rounds = new Map<string, Pending<number>>();
+  /** The reads of each round asked of the core, by context (hex). */
+  private readonly rounds = new Map<string, string[]>();
   /** Reads whose round answered with an index not applied here yet. */
-  private appliedWaiters: (Pending<void> & { index: number })[] = [];
+  private appliedWaiters: { id: string; index: number }[] = [];
 
   constructor(private readonly host: ReadBarrierHost) {}
 
   /** Resolves once a read arriving now may be answered from the local state; rejects at the deadline. */
-  async wait(deadlineMs: number): Promise<void> {
-    const index = await withDeadline<number>(deadlineMs, this.host.timedOut, (p) => {
-      this.pending.push(p);
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
+  wait(deadlineMs: number): Promise<void> {
+    const id = String(++this.nextRead);
+    const answered = this.reads.add(id, deadlineMs, () => {
+      // A stuck node must not accumulate dead reads: leave the lists too.
+      this.pending = this.pending.filter((r) => r !== id);
+      this.appliedWaiters = this.appliedWaiters.filter((w) => w.id !== id);
+      return this.host.timedOut();
     });
-    if (this.host.appliedIndex() >= index) return;
-    await withDeadline<void>(
-      deadlineMs,
-      this.host.timedOut,
-      (p) => this.appliedWaiters.push({ ...p, index }),
-      // On timeout, leave the list too: a stuck node must not accumulate dead waiters.
-      (p) => {
-        this.appliedWaiters = this.appliedWaiters.filter((w) => w.resolve !== p.resolve);
-      },
-    );
+    this.pending.push(id);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+    return answered;
   }
 
   /** The core answered a round (a Ready's read state). */
   answered(context: Uint8Array, index: number): void {
     const key = Buffer.from(context).toString('hex');
-    const round = this.rounds.get(key);
-    if (!round) return;
+    const ids = this.rounds.get(key);
+    if (!ids) return;
     this.rounds.delete(key);
-    round.resolve(index);
+    const applied = this.host.appliedIndex();
+    for (const id of ids) {
+      if (!this.reads.has(id)) continue;
+      if (index <= applied) this.reads.resolve(id, undefined);
+      else this.appliedWaiters.push({ id, index });
+    }
   }
 
   /** The applied index moved: answer the reads it now covers. */
@@ -103,7 +77,7 @@ export class ReadBarrier {
     const applied = this.host.appliedIndex();
     const still: typeof this.appliedWaiters = [];
     for (const w of this.appliedWaiters) {
-      if (w.index <= applied) w.resolve();
+      if (w.index <= applied) this.reads.resolve(w.id, undefined);
       else still.push(w);
     }
     this.appliedWaiters = still;
@@ -116,11 +90,9 @@ export class ReadBarrier {
 
   /** Fail every waiting read with `e` (the node stops or has failed). */
   rejectAll(e: Error): void {
-    for (const r of this.rounds.values()) r.reject(e);
-    this.rounds.clear();
-    for (const r of this.pending) r.reject(e);
+    this.reads.rejectAll(e);
     this.pending = [];
-    for (const w of this.appliedWaiters) w.reject(e);
+    this.rounds.clear();
     this.appliedWaiters = [];
   }
 
@@ -133,21 +105,14 @@ export class ReadBarrier {
     const ctx = Buffer.alloc(8);
     ctx.writeBigUInt64BE(BigInt(++this.nextContext));
     const key = ctx.toString('hex');
-    this.rounds.set(key, {
-      resolve: (index) => {
-        for (const r of batch) r.resolve(index);
-      },
-      reject: (e) => {
-        for (const r of batch) r.reject(e);
-      },
-    });
+    this.rounds.set(key, batch);
     try {
       this.host.readIndex(ctx);
     } catch (e) {
       this.rounds.delete(key);
       if (!(e instanceof ProposalDroppedError)) throw e;
       const err = this.host.refused(e.message);
-      for (const r of batch) r.reject(err);
+      for (const id of batch) this.reads.reject(id, err);
       return;
     }
     this.host.schedulePump();

@@ -43,6 +43,11 @@ export class Waiters<T> {
     for (const id of [...this.pending.keys()]) this.reject(id, e);
   }
 
+  /** Whether `id` is still waiting (not answered, failed or past its deadline). */
+  has(id: string): boolean {
+    return this.pending.has(id);
+  }
+
   /** How many are waiting. */
   size(): number {
     return this.pending.size;

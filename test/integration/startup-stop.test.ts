@@ -9,15 +9,40 @@ import { freePort } from '../../scripts/bench/free-port.js';
 import { ClusterServiceService } from '../../src/gen/dkv/v0/cluster.js';
 import { type DkvProcess, sleep, spawnDkv, stopProcess } from './harness.js';
 
-/** Wait until the process has printed `text`, or fail naming what it printed. */
-async function waitForOutput(p: DkvProcess, text: string, timeoutMs = 20000): Promise<void> {
+/** Poll `check` until it holds, or fail with what `why` says. */
+async function until(check: () => boolean, why: () => string, timeoutMs = 20000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!p.output.join('').includes(text)) {
-    if (p.proc.exitCode !== null)
-      assert.fail(`dkv exited (${p.proc.exitCode}) before "${text}":\n${p.output.join('')}`);
-    if (Date.now() > deadline) assert.fail(`no "${text}" within ${timeoutMs} ms:\n${p.output.join('')}`);
+  while (!check()) {
+    if (Date.now() > deadline) assert.fail(`${why()} within ${timeoutMs} ms`);
     await sleep(50);
   }
+}
+
+/** Wait until the process has printed `text`, or fail naming what it printed. */
+async function waitForOutput(p: DkvProcess, text: string): Promise<void> {
+  await until(
+    () => {
+      if (p.proc.exitCode !== null)
+        assert.fail(`dkv exited (${p.proc.exitCode}) before "${text}":\n${p.output.join('')}`);
+      return p.output.join('').includes(text);
+    },
+    () => `no "${text}":\n${p.output.join('')}`,
+  );
+}
+
+/** SIGTERM a daemon that is still joining: it must stop cleanly (exit 0), not fail its join. */
+async function assertStopsCleanly(p: DkvProcess): Promise<void> {
+  const code = await stopProcess(p.proc, 'SIGTERM');
+  const out = p.output.join('');
+  assert.equal(code, 0, out);
+  assert.match(out, /"msg":"stopped"/);
+  assert.doesNotMatch(out, /cannot join the cluster/);
+}
+
+/** Listen on a free loopback port; the port. */
+async function listenLocal(server: Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as { port: number }).port;
 }
 
 // A daemon told to stop before it serves (here: still joining a cluster that does not answer)
@@ -34,40 +59,36 @@ describe('a signal while the daemon is starting', () => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
-  const joiner = async (joinPort: number, env: Record<string, string> = {}): Promise<DkvProcess> => {
+  /** A daemon with its own data dir; `env` gives its id and ports or overrides them. */
+  const daemon = (env: Record<string, string>): DkvProcess => {
     const dir = mkdtempSync(join(tmpdir(), 'dkv-startup-stop-'));
     dirs.push(dir);
-    const p = spawnDkv({
-      DKV_NODE_ID: 'd',
-      DKV_JOIN: `127.0.0.1:${joinPort}`,
-      DKV_RPC_PORT: String(await freePort()),
-      DKV_REST_PORT: String(await freePort()),
-      DKV_DB_PATH: join(dir, 'd'),
-      DKV_BIND_HOST: '127.0.0.1',
-      ...env,
-    });
+    const p = spawnDkv({ DKV_DB_PATH: join(dir, 'node'), DKV_BIND_HOST: '127.0.0.1', ...env });
     procs.push(p);
     return p;
   };
 
+  const joiner = async (joinPort: number, env: Record<string, string> = {}): Promise<DkvProcess> =>
+    daemon({
+      DKV_NODE_ID: 'd',
+      DKV_JOIN: `127.0.0.1:${joinPort}`,
+      DKV_RPC_PORT: String(await freePort()),
+      DKV_REST_PORT: String(await freePort()),
+      ...env,
+    });
+
   test('a taken port: the daemon names it and its variable, and exits 1', async () => {
     const taken = createServer();
     servers.push(taken);
-    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
-    const takenPort = (taken.address() as { port: number }).port;
+    const takenPort = await listenLocal(taken);
     for (const which of ['rest', 'rpc'] as const) {
-      const dir = mkdtempSync(join(tmpdir(), 'dkv-startup-stop-'));
-      dirs.push(dir);
       const rpc = which === 'rpc' ? takenPort : await freePort();
-      const p = spawnDkv({
+      const p = daemon({
         DKV_NODE_ID: 'a',
         DKV_CLUSTER: `a@127.0.0.1:${rpc}`,
         DKV_RPC_PORT: String(rpc),
         DKV_REST_PORT: String(which === 'rest' ? takenPort : await freePort()),
-        DKV_DB_PATH: join(dir, 'a'),
-        DKV_BIND_HOST: '127.0.0.1',
       });
-      procs.push(p);
       const code = await new Promise<number | null>((resolve) => p.proc.once('exit', (c) => resolve(c)));
       const out = p.output.join('');
       assert.equal(code, 1, out);
@@ -86,11 +107,7 @@ describe('a signal while the daemon is starting', () => {
     // before the next one is 2.5-5 s, so only a stop that ends the wait exits 0.
     const p = await joiner(await freePort(), { DKV_SHUTDOWN_TIMEOUT_MS: '1500' });
     await waitForOutput(p, '"attempt":6,');
-    const code = await stopProcess(p.proc, 'SIGTERM');
-    const out = p.output.join('');
-    assert.equal(code, 0, out);
-    assert.match(out, /"msg":"stopped"/);
-    assert.doesNotMatch(out, /cannot join the cluster/);
+    await assertStopsCleanly(p);
   });
 
   test('SIGTERM during a join attempt a member has taken and never answers: the call is cancelled, exit 0', async () => {
@@ -110,14 +127,12 @@ describe('a signal while the daemon is starting', () => {
       ),
     );
     const p = await joiner(port, { DKV_REQUEST_TIMEOUT_MS: '60000', DKV_SHUTDOWN_TIMEOUT_MS: '20000' });
-    const deadline = Date.now() + 20000;
-    while (calls === 0 && Date.now() < deadline) await sleep(50);
-    assert.equal(calls, 1, 'the join attempt never reached the server');
-    const code = await stopProcess(p.proc, 'SIGTERM');
-    const out = p.output.join('');
-    assert.equal(code, 0, out);
-    assert.match(out, /"msg":"stopped"/);
-    assert.doesNotMatch(out, /cannot join the cluster/);
+    await until(
+      () => calls > 0,
+      () => 'the join attempt never reached the server',
+    );
+    assert.equal(calls, 1);
+    await assertStopsCleanly(p);
   });
 
   test('SIGTERM during a join attempt whose connection never completes: the attempt ends, exit 0', async () => {
@@ -129,18 +144,14 @@ describe('a signal while the daemon is starting', () => {
       s.on('error', () => {});
     });
     servers.push(silent);
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    const port = (silent.address() as { port: number }).port;
+    const port = await listenLocal(silent);
     const p = await joiner(port, { DKV_REQUEST_TIMEOUT_MS: '60000', DKV_SHUTDOWN_TIMEOUT_MS: '20000' });
     await waitForOutput(p, 'joining a running cluster');
-    const deadline = Date.now() + 20000;
-    while (sockets.length === 0 && Date.now() < deadline) await sleep(50);
-    assert.ok(sockets.length > 0, 'the join attempt never connected');
-    const code = await stopProcess(p.proc, 'SIGTERM');
+    await until(
+      () => sockets.length > 0,
+      () => 'the join attempt never connected',
+    );
+    await assertStopsCleanly(p);
     for (const s of sockets) s.destroy();
-    const out = p.output.join('');
-    assert.equal(code, 0, out);
-    assert.match(out, /"msg":"stopped"/);
-    assert.doesNotMatch(out, /cannot join the cluster/);
   });
 });
