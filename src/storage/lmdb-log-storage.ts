@@ -15,6 +15,7 @@ import { decodeEntry, encodeEntry, logKey, logKeyIndex } from './entry-codec.js'
 import { EntryTail } from './entry-tail.js';
 import type { LmdbDbs } from './lmdb-dbs.js';
 import type { MetaStore } from './meta-store.js';
+import { type BlindWrite, type WriteOp, writeInTxn } from './write-queue.js';
 
 /**
  * The most entries, and bytes of entries, kept in memory after they are written (EntryTail):
@@ -29,15 +30,17 @@ const TAIL_MAX_BYTES = 1024 * 1024;
  * exact semantics: firstIndex = compacted index + 1, term(compacted index)
  * still answers, CompactedError below it and UnavailableError past the end.
  *
- * The log is written only through appendInTxn, compactInTxn and resetInTxn,
- * inside write transactions, and those keep in memory what they wrote: the
- * compaction point, the last index and the newest entries (EntryTail). Reads
- * answer from memory where they can and from LMDB otherwise (memory-mapped,
- * synchronous, every entry checksum-verified). Memory runs ahead of what is
- * committed by the write bodies already run: the core reads back only entries
- * it was told are persisted, and a body that throws (its transaction rolls
- * back) calls invalidate(). What lands in LMDB never depends on the cache:
- * the checks and deletes of an append read the transaction itself.
+ * The log is written only through appendWrite (a blind write, see
+ * write-queue.ts), compactInTxn and resetInTxn, and those keep in memory what
+ * they wrote: the compaction point, the last index and the newest entries
+ * (EntryTail). Reads answer from memory where they can and from LMDB otherwise
+ * (memory-mapped, synchronous, every entry checksum-verified). Memory runs
+ * ahead of what is committed by the writes already produced: the core reads
+ * back only entries it was told are persisted, and a write that fails (its
+ * transaction rolls back, or an append's predecessor is missing) calls
+ * invalidate(). An append's conflicting tail is found in memory, which holds
+ * the log's last index exactly; that the entry before it exists is checked
+ * in the transaction that writes it, so a gap never reaches the disk.
  */
 export class LmdbLogStorage implements LogStorage {
   /** The compaction point (index and term of the last entry no longer in the log); null: read LMDB. */
@@ -117,24 +120,34 @@ export class LmdbLogStorage implements LogStorage {
     return this.point;
   }
 
-  /** Append entries in the current write transaction, overwriting a conflicting tail (MemoryStorage.append). */
-  appendInTxn(entries: Entry[]): void {
-    if (entries.length === 0) return;
+  /**
+   * The write that appends entries, overwriting a conflicting tail (MemoryStorage.append); memory
+   * takes them at once, so the caller must queue the write before any later one is produced.
+   * Its deletes come from memory (the last index); the entry before the first must exist in the
+   * transaction that writes them, so a gap never reaches the disk, whatever memory holds.
+   */
+  appendWrite(entries: Entry[]): BlindWrite {
+    const ops: WriteOp[] = [];
+    if (entries.length === 0) return { ops };
     const first = this.compacted().index + 1;
     // Entries already compacted away are skipped.
     if (entries[0]!.index < first) entries = entries.slice(first - entries[0]!.index);
-    if (entries.length === 0) return;
+    if (entries.length === 0) return { ops };
     const start = entries[0]!.index;
-    // From the transaction, not the cache: a gap must never reach the disk.
-    if (start > first && !this.dbs.log.doesExist(logKey(start - 1))) {
-      throw new Error(`storage: missing log entry [last: ${this.storedLastIndex()}, append at: ${start}]`);
-    }
-    for (const e of entries) this.dbs.log.putSync(logKey(e.index), encodeEntry(e));
+    const last = this.lastIndex();
+    if (start > last + 1) throw gap(last, start);
+    const log = this.dbs.log;
+    for (const e of entries) ops.push({ db: log, key: logKey(e.index), value: encodeEntry(e) });
     const end = entries[entries.length - 1]!.index;
-    // The rest of a conflicting tail goes, also found in the transaction rather than the cache.
-    if (this.dbs.log.doesExist(logKey(end + 1))) this.removeRange({ start: logKey(end + 1) });
+    // The rest of a conflicting tail goes.
+    for (let i = end + 1; i <= last; i++) ops.push({ db: log, key: logKey(i), value: null });
     this.last = end;
     this.tail.append(entries);
+    if (start === first) return { ops };
+    return {
+      ops,
+      requires: { db: log, key: logKey(start - 1), missing: () => gap(this.storedLastIndex(), start) },
+    };
   }
 
   /** Drop the entries up to `index` in the current write transaction (none if already gone). */
@@ -143,7 +156,7 @@ export class LmdbLogStorage implements LogStorage {
     // Read (and verify) the term before its entry goes: term(index) must keep answering.
     const term = this.term(index);
     this.removeRange({ end: logKey(index), inclusiveEnd: true });
-    this.meta.setCompacted(index, term);
+    writeInTxn({ ops: [this.meta.compactedOp(index, term)] });
     this.point = { index, term };
     this.tail.compactTo(index);
   }
@@ -151,7 +164,7 @@ export class LmdbLogStorage implements LogStorage {
   /** Empty the log, a snapshot at index/term taking its place, in the current write transaction. */
   resetInTxn(index: number, term: number): void {
     this.dbs.log.clearSync();
-    this.meta.setCompacted(index, term);
+    writeInTxn({ ops: [this.meta.compactedOp(index, term)] });
     this.point = { index, term };
     this.last = index;
     this.tail.clear();
@@ -184,6 +197,11 @@ export class LmdbLogStorage implements LogStorage {
     const index = this.meta.applied();
     return { meta: { index, term: this.term(index), confState: this.meta.confState() }, data: EMPTY_BYTES };
   }
+}
+
+/** An append that would leave a hole after `last`. */
+function gap(last: number, start: number): Error {
+  return new Error(`storage: missing log entry [last: ${last}, append at: ${start}]`);
 }
 
 /** An index between the first and last entries has no entry: the log has a hole. */

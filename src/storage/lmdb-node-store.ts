@@ -31,7 +31,7 @@ import type {
   StoredValue,
 } from './types.js';
 import { decodeStoredValue, encodeStoredValue } from './value-codec.js';
-import { WriteQueue } from './write-queue.js';
+import { type BlindWrite, type WriteOp, WriteQueue, writeInTxn } from './write-queue.js';
 
 /** An entry decoded before its transaction, so a malformed payload fails before anything is written. */
 type DecodedEntry =
@@ -179,16 +179,16 @@ export class LmdbNodeStore implements NodeStore {
             if (snap && decodedSnapshot) {
               // Everything applied so far first, so the install checks against it; sealed layers
               // are already committed (an exclusive group runs after every asynchronous one).
-              this.drainInTxn(drain);
+              writeInTxn({ ops: this.drainOps(drain) });
               installed = this.installSnapshotInTxn(snap, decodedSnapshot);
               // The commit follows in this same synchronous call: no read sees LMDB without the buffer.
               this.buffer.reset();
             }
-            this.persistInTxn(batch);
+            writeInTxn(this.persistWrite(batch));
             if (w.apply.length === 0) return [];
             const start = performance.now();
             const { layer, results } = this.applyToLayer(w.apply, decodedApply);
-            this.writeLayerInTxn(layer);
+            writeInTxn({ ops: this.layerOps(layer) });
             applyMs = performance.now() - start;
             return results;
           },
@@ -220,14 +220,15 @@ export class LmdbNodeStore implements NodeStore {
       this.scheduleBufferWrite();
     }
     if (!durable) return { applied, written: Promise.resolve([]) };
-    const written = this.writes.enqueue(() => this.persistInTxn(batch), { durable, weight, onLoop });
+    const written = this.writes.enqueueBlind(() => this.persistWrite(batch), { durable, weight, onLoop });
     return { applied, written: written.then(() => []) };
   }
 
-  /** Write the hard state and entries of a Ready in the current write transaction. */
-  private persistInTxn(w: PersistBatch): void {
-    if (w.hardState) this.meta.setHardState(w.hardState);
-    this.logStore.appendInTxn(w.entries);
+  /** The write of a Ready's entries and hard state (all or nothing: the append's check covers both). */
+  private persistWrite(w: PersistBatch): BlindWrite {
+    const write = this.logStore.appendWrite(w.entries);
+    if (w.hardState) write.ops.push(this.meta.hardStateOp(w.hardState));
+    return write;
   }
 
   /** Queue the write of the buffer's open layer after APPLY_WRITE_DELAY_MS, unless one is queued or timed. */
@@ -259,12 +260,13 @@ export class LmdbNodeStore implements NodeStore {
     const drain: Drain = {};
     // Taken now, not when the body runs: by then later Readies may name entries not yet written.
     const hardState = this.hardStates.take();
-    const write = this.writes.enqueue(
+    const write = this.writes.enqueueBlind(
       () => {
         // Once sealed, later applies need a write of their own.
         if (drain.layer === undefined) this.bufferWrite = null;
-        this.drainInTxn(drain);
-        if (hardState) this.meta.setHardState(hardState);
+        const ops = this.drainOps(drain);
+        if (hardState) ops.push(this.meta.hardStateOp(hardState));
+        return { ops };
       },
       { durable: false, weight: 0, deferrable: true },
     );
@@ -295,11 +297,11 @@ export class LmdbNodeStore implements NodeStore {
 
   /**
    * Seal the buffer's open layer on a write body's first run (the queue may run a body again, when
-   * it retries a group one write at a time) and write it in the current transaction on every run.
+   * it retries a group one write at a time) and return its writes on every run.
    */
-  private drainInTxn(drain: Drain): void {
+  private drainOps(drain: Drain): WriteOp[] {
     if (drain.layer === undefined) drain.layer = this.buffer.seal();
-    if (drain.layer) this.writeLayerInTxn(drain.layer);
+    return drain.layer ? this.layerOps(drain.layer) : [];
   }
 
   /** The write that drained `drain` is committed: LMDB shows its layer now. */
@@ -307,20 +309,20 @@ export class LmdbNodeStore implements NodeStore {
     if (drain.layer) this.buffer.release(drain.layer);
   }
 
-  /** Write an applied layer's changes, applied index and membership in the current write transaction. */
-  private writeLayerInTxn(layer: ApplyLayer): void {
+  /** The writes of an applied layer: its changes, applied index and membership. */
+  private layerOps(layer: ApplyLayer): WriteOp[] {
     const kv = this.dbs.kv;
+    const ops: WriteOp[] = [];
     for (const [k, v] of layer.kv) {
       const key = Buffer.from(k, 'latin1');
-      if (v === null) kv.removeSync(key);
-      else kv.putSync(key, encodeStoredValue(v.value, v.modRevision));
+      ops.push({ db: kv, key, value: v === null ? null : encodeStoredValue(v.value, v.modRevision) });
     }
     if (layer.confState && layer.members) {
-      this.meta.setConfState(layer.confState);
-      this.meta.setMembers(layer.members);
+      ops.push(this.meta.confStateOp(layer.confState), this.meta.membersOp(layer.members));
     }
     // Same transaction as the KV changes: a restart neither loses nor re-applies an entry.
-    this.meta.setApplied(layer.applied);
+    ops.push(this.meta.appliedOp(layer.applied));
+    return ops;
   }
 
   /** Replace the KV data, log and membership with a snapshot, in the current write transaction. */
@@ -348,9 +350,13 @@ export class LmdbNodeStore implements NodeStore {
       if (err instanceof DecodeError) throw badSnapshot(err);
       throw err;
     }
-    this.meta.setApplied(snap.meta.index);
-    this.meta.setConfState(snap.meta.confState);
-    this.meta.setMembers(members);
+    writeInTxn({
+      ops: [
+        this.meta.appliedOp(snap.meta.index),
+        this.meta.confStateOp(snap.meta.confState),
+        this.meta.membersOp(members),
+      ],
+    });
     return (
       `storage: installed snapshot at index ${snap.meta.index} (term ${snap.meta.term}): ` +
       `${keys} keys, ${snap.data.byteLength} bytes, replacing applied index ${applied}`
@@ -594,7 +600,7 @@ export class LmdbNodeStore implements NodeStore {
     await this.writes.enqueue(
       () => {
         // Everything applied so far first: compaction may go up to the in-memory applied index.
-        this.drainInTxn(drain);
+        writeInTxn({ ops: this.drainOps(drain) });
         const applied = this.meta.applied();
         if (index > applied)
           throw new Error(`storage: compact ${index} is past the applied index ${applied}`);
@@ -613,7 +619,9 @@ export class LmdbNodeStore implements NodeStore {
     // So is the last commit index, which saves the restarted node re-learning it.
     const hardState = this.hardStates.take();
     if (hardState)
-      this.fatalIfFails(this.writes.enqueue(() => this.meta.setHardState(hardState), { durable: false }));
+      this.fatalIfFails(
+        this.writes.enqueueBlind(() => ({ ops: [this.meta.hardStateOp(hardState)] }), { durable: false }),
+      );
     this.closed = true;
     // A snapshot stream still pinning a read transaction would otherwise hold the environment open.
     for (const reader of this.readers) this.release(reader);

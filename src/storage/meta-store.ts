@@ -15,11 +15,13 @@ import {
   encodeMembers,
   MetaKey,
 } from './meta-codec.js';
+import type { WriteOp } from './write-queue.js';
 
 /**
  * Typed access to the `meta` DB. Getters read the latest committed state (or
  * the given read transaction, or the write transaction when called inside
- * one); setters must run inside a write transaction callback.
+ * one); setters must run inside a write transaction callback; the `...Op`
+ * methods return the write for a blind write (write-queue.ts) or writeInTxn.
  */
 export class MetaStore {
   constructor(private readonly db: Database<Buffer, string>) {}
@@ -69,29 +71,33 @@ export class MetaStore {
     this.db.putSync(MetaKey.format, encodeIndex(version));
   }
 
-  /** Record the hard state (in the current write transaction). */
-  setHardState(hs: HardState): void {
-    this.db.putSync(MetaKey.hardState, encodeHardState(hs));
+  /** The write of the hard state. */
+  hardStateOp(hs: HardState): WriteOp {
+    return this.op(MetaKey.hardState, encodeHardState(hs));
   }
 
-  /** Record the compaction point (in the current write transaction). */
-  setCompacted(index: number, term: number): void {
-    this.db.putSync(MetaKey.compacted, encodeIndexTerm(index, term));
+  /** The write of the compaction point. */
+  compactedOp(index: number, term: number): WriteOp {
+    return this.op(MetaKey.compacted, encodeIndexTerm(index, term));
   }
 
-  /** Record the applied index (in the current write transaction, with the KV changes it reflects). */
-  setApplied(index: number): void {
-    this.db.putSync(MetaKey.applied, encodeIndex(index));
+  /** The write of the applied index (to go with the KV changes it reflects). */
+  appliedOp(index: number): WriteOp {
+    return this.op(MetaKey.applied, encodeIndex(index));
   }
 
-  /** Record the membership (in the current write transaction). */
-  setConfState(cs: ConfState): void {
-    this.db.putSync(MetaKey.confState, encodeConfState(cs));
+  /** The write of the membership. */
+  confStateOp(cs: ConfState): WriteOp {
+    return this.op(MetaKey.confState, encodeConfState(cs));
   }
 
-  /** Record member addresses (in the current write transaction). */
-  setMembers(members: ReadonlyMap<string, string>): void {
-    this.db.putSync(MetaKey.members, encodeMembers(members));
+  /** The write of the member addresses. */
+  membersOp(members: ReadonlyMap<string, string>): WriteOp {
+    return this.op(MetaKey.members, encodeMembers(members));
+  }
+
+  private op(key: string, value: Buffer): WriteOp {
+    return { db: this.db, key, value };
   }
 
   private read<T>(key: string, decode: (raw: Uint8Array) => T, txn?: ReadTxn): T | null {

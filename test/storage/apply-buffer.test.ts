@@ -53,6 +53,11 @@ function countTransactions(store: LmdbNodeStore): { n: number } {
     count.n++;
     return child(action as () => never);
   }) as typeof env.childTransaction;
+  const batch = env.batch.bind(env);
+  env.batch = ((action: () => void) => {
+    count.n++;
+    return batch(action);
+  }) as typeof env.batch;
   return count;
 }
 

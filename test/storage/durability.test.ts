@@ -14,6 +14,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TransactionFlags } from 'lmdb';
+import { logKey } from '../../src/storage/entry-codec.js';
 import { type LmdbNodeStore, openNodeStore } from '../../src/storage/index.js';
 import { NO_META_SYNC, SYNC_MAX_WEIGHT } from '../../src/storage/write-queue.js';
 import { noopEntry, putEntry, tmpStore } from './helpers.js';
@@ -65,7 +66,8 @@ interface TxnRecord {
 
 /**
  * Record the store's transactions into `events` (as `txn:durable` / `txn:lazy`, and `txn:async` when
- * one is queued for lmdb-js's writer thread) and its synchronous ones into `txns`.
+ * one is queued for lmdb-js's writer thread, as a callback or as plain writes) and its synchronous
+ * ones into `txns`.
  */
 function recordTransactions(store: LmdbNodeStore, events: string[], txns: TxnRecord[]): () => void {
   const env = store.dbs.env;
@@ -88,9 +90,16 @@ function recordTransactions(store: LmdbNodeStore, events: string[], txns: TxnRec
     events.push('txn:async');
     return realChild.call(env, action as () => never);
   } as typeof env.childTransaction;
+  // Blind writes go to the writer thread as plain asynchronous writes, batched.
+  const realBatch = env.batch;
+  env.batch = function (this: unknown, action: () => void) {
+    events.push('txn:async');
+    return realBatch.call(env, action);
+  } as typeof env.batch;
   return () => {
     env.transactionSync = real;
     env.childTransaction = realChild;
+    env.batch = realBatch;
   };
 }
 
@@ -195,27 +204,56 @@ describe('persist() resolves only once on disk', () => {
     await reopened.close();
   });
 
-  test('an off-thread group that fails takes all its writes back, and the log reads what is stored', async () => {
+  test('in an off-thread group, an append that would leave a gap fails alone', async () => {
     const { store, dir } = tmpStore();
     await store.persist({ hardState: null, entries: [putEntry(1, 1, 'a', '1')], snapshot: null });
-    // Heavy enough to commit off the main thread; the gap fails the whole group.
+    // Heavy enough to commit off the main thread; entry 20 does not follow the log's last index.
     const results = await Promise.allSettled([
       store.persist({ hardState: null, entries: puts(2, SYNC_MAX_WEIGHT + 1), snapshot: null }),
       store.persist({ hardState: null, entries: [putEntry(20, 1, 'x', 'x')], snapshot: null }),
     ]);
     assert.deepEqual(
       results.map((r) => r.status),
-      ['rejected', 'rejected'],
+      ['fulfilled', 'rejected'],
     );
-    assert.equal(store.log.lastIndex(), 1);
-    assert.throws(() => store.log.term(2), /not available/);
-    await store.persist({ hardState: null, entries: [putEntry(2, 1, 'b', '2')], snapshot: null });
-    assert.equal(store.log.lastIndex(), 2);
+    assert.match(String((results[1] as PromiseRejectedResult).reason), /missing log entry/);
+    const last = SYNC_MAX_WEIGHT + 2;
+    assert.equal(store.log.lastIndex(), last);
+    assert.throws(() => store.log.term(20), /not available/);
+    await store.persist({ hardState: null, entries: [putEntry(last + 1, 1, 'b', '2')], snapshot: null });
     await store.close();
     const reopened = openNodeStore(dir);
-    assert.equal(reopened.log.lastIndex(), 2);
+    assert.equal(reopened.log.lastIndex(), last + 1);
     await reopened.close();
   });
+
+  for (const [path, n] of [
+    ['off the main thread', SYNC_MAX_WEIGHT + 1],
+    ['on the event loop', 1],
+  ] as const) {
+    test(`an append whose predecessor is missing on disk writes nothing, whatever memory holds (${path})`, async () => {
+      const { store, dir } = tmpStore();
+      await store.persist({ hardState: null, entries: puts(1, 2), snapshot: null });
+      // Behind the store's back, as a corrupted cache would be: memory still says the log ends at 2.
+      store.dbs.log.removeSync(logKey(2));
+      const results = await Promise.allSettled([
+        store.persist({ hardState: { term: 2, vote: 'b', commit: 0 }, entries: puts(3, n), snapshot: null }),
+      ]);
+      assert.equal(results[0]!.status, 'rejected');
+      assert.match(
+        String((results[0] as PromiseRejectedResult).reason),
+        /missing log entry \[last: 1, append at: 3\]/,
+      );
+      // Nothing of it reached the disk, its hard state included; memory rereads LMDB.
+      assert.equal(store.dbs.log.get(logKey(3)), undefined);
+      assert.equal(store.log.lastIndex(), 1);
+      await store.close();
+      const reopened = openNodeStore(dir);
+      assert.equal(reopened.log.lastIndex(), 1);
+      assert.equal(reopened.log.initialState().hardState.term, 0);
+      await reopened.close();
+    });
+  }
 
   test('a heavy group commits off the main thread and resolves only after the flush that covers it', async () => {
     const { store } = tmpStore();

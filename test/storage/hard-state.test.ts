@@ -31,11 +31,17 @@ function countTransactions(store: LmdbNodeStore): { count: () => number; restore
     n++;
     return child.call(env, action);
   }) as typeof env.childTransaction;
+  const batch = env.batch;
+  env.batch = ((action: () => void) => {
+    n++;
+    return batch.call(env, action);
+  }) as typeof env.batch;
   return {
     count: () => n,
     restore: () => {
       env.transactionSync = sync;
       env.childTransaction = child;
+      env.batch = batch;
     },
   };
 }

@@ -7,16 +7,17 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { open } from 'lmdb';
-import { DEFER_MS, SYNC_MAX_WEIGHT, WriteQueue } from '../../src/storage/write-queue.js';
+import { type BlindWrite, DEFER_MS, SYNC_MAX_WEIGHT, WriteQueue } from '../../src/storage/write-queue.js';
 import { tmpDir } from './helpers.js';
 
 /** A fresh environment with one binary-keyed database, and a queue counting its transactions. */
 function fixture() {
   const env = open({ path: tmpDir(), keyEncoding: 'binary', encoding: 'binary' });
   const db = env.openDB({ name: 'test', keyEncoding: 'binary', encoding: 'binary' });
-  const counts = { sync: 0, async: 0 };
+  const counts = { sync: 0, async: 0, batch: 0 };
   const realSync = env.transactionSync.bind(env);
   const realChild = env.childTransaction.bind(env);
+  const realBatch = env.batch.bind(env);
   const transactor = {
     transactionSync<T>(action: () => T, flags?: number): T {
       counts.sync++;
@@ -26,6 +27,10 @@ function fixture() {
       counts.async++;
       return realChild(action);
     },
+    batch(action: () => void): Promise<boolean> {
+      counts.batch++;
+      return realBatch(action);
+    },
     get flushed() {
       return env.flushed;
     },
@@ -34,10 +39,26 @@ function fixture() {
     db.putSync(Buffer.from(k), Buffer.from(v));
     return k;
   };
+  /** A blind write's producer: put k=v, only if `requires` exists when written (if given). */
+  const blind =
+    (k: string, v: string, requires?: string, log?: string[]): (() => BlindWrite) =>
+    () => {
+      log?.push(`produce ${k}=${v}`);
+      const ops = [{ db, key: Buffer.from(k), value: Buffer.from(v) }];
+      if (requires === undefined) return { ops };
+      return {
+        ops,
+        requires: { db, key: Buffer.from(requires), missing: () => new Error(`${requires} missing`) },
+      };
+    };
   const get = (k: string) => db.get(Buffer.from(k))?.toString();
   const threads: string[] = [];
-  const queue = new WriteQueue(transactor, { onCommit: (thread) => threads.push(thread) });
-  return { env, queue, counts, threads, put, get };
+  const rollbacks = { count: 0 };
+  const queue = new WriteQueue(transactor, {
+    onCommit: (thread) => threads.push(thread),
+    onRollback: () => rollbacks.count++,
+  });
+  return { env, db, queue, counts, threads, rollbacks, transactor, put, blind, get };
 }
 
 describe('WriteQueue', () => {
@@ -49,7 +70,7 @@ describe('WriteQueue', () => {
       queue.enqueue(put('b', '3'), { durable: true }),
     ]);
     assert.deepEqual(results, ['a', 'a', 'b']);
-    assert.deepEqual(counts, { sync: 1, async: 0 });
+    assert.deepEqual(counts, { sync: 1, async: 0, batch: 0 });
     assert.equal(get('a'), '2');
     await env.close();
   });
@@ -61,7 +82,7 @@ describe('WriteQueue', () => {
     assert.equal(get('applied'), undefined, 'not written before the deferral ends');
     assert.equal(counts.sync, 0);
     await Promise.all([deferred, queue.enqueue(put('log', '1'), { durable: true })]);
-    assert.deepEqual(counts, { sync: 1, async: 0 });
+    assert.deepEqual(counts, { sync: 1, async: 0, batch: 0 });
     assert.equal(get('applied'), '1');
     await env.close();
   });
@@ -86,7 +107,7 @@ describe('WriteQueue', () => {
     await new Promise((r) => setImmediate(r));
     const light = queue.enqueue(put('k', 'light'), { durable: true });
     await Promise.all([heavy, light]);
-    assert.deepEqual(counts, { sync: 0, async: 2 });
+    assert.deepEqual(counts, { sync: 0, async: 2, batch: 0 });
     assert.equal(get('k'), 'light');
     await queue.idle();
     await env.close();
@@ -99,14 +120,14 @@ describe('WriteQueue', () => {
       queue.enqueue(put('a', '1'), { durable: true, weight: heavy, onLoop: true }),
       queue.enqueue(put('b', '1'), { durable: false, weight: 0, deferrable: true }),
     ]);
-    assert.deepEqual(counts, { sync: 1, async: 0 });
+    assert.deepEqual(counts, { sync: 1, async: 0, batch: 0 });
     assert.deepEqual(threads, ['event_loop']);
     // A heavy write not so marked in the same group still sends the group off-thread.
     await Promise.all([
       queue.enqueue(put('a', '2'), { durable: true, weight: heavy, onLoop: true }),
       queue.enqueue(put('b', '2'), { durable: true, weight: heavy }),
     ]);
-    assert.deepEqual(counts, { sync: 1, async: 1 });
+    assert.deepEqual(counts, { sync: 1, async: 1, batch: 0 });
     assert.deepEqual(threads, ['event_loop', 'writer']);
     assert.equal(get('a'), '2');
     assert.equal(get('b'), '2');
@@ -120,7 +141,7 @@ describe('WriteQueue', () => {
     await new Promise((r) => setImmediate(r));
     const onLoop = queue.enqueue(put('k', 'on-loop'), { durable: true, onLoop: true });
     await Promise.all([heavy, onLoop]);
-    assert.deepEqual(counts, { sync: 0, async: 2 });
+    assert.deepEqual(counts, { sync: 0, async: 2, batch: 0 });
     assert.equal(get('k'), 'on-loop');
     await queue.idle();
     await env.close();
@@ -140,9 +161,96 @@ describe('WriteQueue', () => {
     );
     await Promise.all([heavy, exclusive]);
     assert.equal(seen, 'heavy', 'ran after the off-thread group was committed');
-    assert.deepEqual(counts, { sync: 1, async: 1 });
+    assert.deepEqual(counts, { sync: 1, async: 1, batch: 0 });
     assert.equal(get('k'), 'exclusive');
     await queue.idle();
+    await env.close();
+  });
+
+  test('a heavy group of blind writes goes to the writer thread as plain writes, with no callback', async () => {
+    const { env, queue, counts, threads, blind, get } = fixture();
+    const heavy = SYNC_MAX_WEIGHT + 1;
+    await Promise.all([
+      queue.enqueueBlind(blind('a', '1'), { durable: true, weight: heavy }),
+      queue.enqueueBlind(blind('b', '1', 'a'), { durable: false }),
+    ]);
+    // b required a, written in the same transaction just before it.
+    assert.deepEqual(counts, { sync: 0, async: 0, batch: 1 });
+    assert.deepEqual(threads, ['writer']);
+    assert.equal(get('a'), '1');
+    assert.equal(get('b'), '1');
+    await env.close();
+  });
+
+  for (const [path, weight] of [
+    ['on the writer thread', SYNC_MAX_WEIGHT + 1],
+    ['on the event loop', 1],
+  ] as const) {
+    test(`a blind write whose required key is missing fails alone, writing nothing (${path})`, async () => {
+      const { env, queue, rollbacks, blind, get } = fixture();
+      const results = await Promise.allSettled([
+        queue.enqueueBlind(blind('a', '1'), { durable: true, weight }),
+        queue.enqueueBlind(blind('b', '1', 'nowhere'), { durable: true, weight }),
+        queue.enqueueBlind(blind('c', '1', 'a'), { durable: true, weight }),
+      ]);
+      assert.deepEqual(
+        results.map((r) => r.status),
+        ['fulfilled', 'rejected', 'fulfilled'],
+      );
+      assert.match(String((results[1] as PromiseRejectedResult).reason), /nowhere missing/);
+      assert.equal(get('b'), undefined);
+      assert.equal(get('a'), '1');
+      assert.equal(get('c'), '1');
+      assert.ok(rollbacks.count >= 1, 'the owner drops what memory it kept of the failed write');
+      await queue.idle();
+      await env.close();
+    });
+  }
+
+  test('a blind producer that throws fails its own write only', async () => {
+    const { env, queue, blind, get } = fixture();
+    const results = await Promise.allSettled([
+      queue.enqueueBlind(blind('a', '1'), { durable: true, weight: SYNC_MAX_WEIGHT + 1 }),
+      queue.enqueueBlind(
+        () => {
+          throw new Error('refused before writing');
+        },
+        { durable: true },
+      ),
+      queue.enqueueBlind(blind('c', '1'), { durable: true }),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'rejected', 'fulfilled'],
+    );
+    assert.equal(get('a'), '1');
+    assert.equal(get('c'), '1');
+    await env.close();
+  });
+
+  test('blind writes behind a callback that has not run yet wait their turn in a callback too', async () => {
+    const { env, queue, counts, transactor, put, blind, get } = fixture();
+    // Hold the callback back, as a writer thread busy with an earlier transaction would.
+    const realChild = transactor.childTransaction.bind(transactor);
+    transactor.childTransaction = <T>(action: () => T) =>
+      new Promise<T>((resolve, reject) => setTimeout(() => realChild(action).then(resolve, reject), 20));
+    const order: string[] = [];
+    const first = queue.enqueue(
+      () => {
+        order.push('callback');
+        return put('k', 'callback')();
+      },
+      { durable: true, weight: SYNC_MAX_WEIGHT + 1 },
+    );
+    await new Promise((r) => setImmediate(r));
+    await Promise.all([first, queue.enqueueBlind(blind('k', 'blind', undefined, order), { durable: true })]);
+    // Run in the order queued: a producer run at once would have gone before the callback.
+    assert.deepEqual(order, ['callback', 'produce k=blind']);
+    assert.deepEqual(counts, { sync: 0, async: 2, batch: 0 });
+    assert.equal(get('k'), 'blind');
+    // Once no callback is pending, blind groups go as plain writes again.
+    await queue.enqueueBlind(blind('k', 'again'), { durable: true, weight: SYNC_MAX_WEIGHT + 1 });
+    assert.equal(counts.batch, 1);
     await env.close();
   });
 
