@@ -226,8 +226,10 @@ export class LmdbNodeStore implements NodeStore {
 
   /** The write of a Ready's entries and hard state (all or nothing: the append's check covers both). */
   private persistWrite(w: PersistBatch): BlindWrite {
+    // Encoded first: appendWrite changes the log's memory, so nothing may throw after it.
+    const hardState = w.hardState ? this.meta.hardStateOp(w.hardState) : null;
     const write = this.logStore.appendWrite(w.entries);
-    if (w.hardState) write.ops.push(this.meta.hardStateOp(w.hardState));
+    if (hardState) write.ops.push(hardState);
     return write;
   }
 

@@ -24,15 +24,16 @@
  * be pure cost.
  *
  * An asynchronous group goes to the writer thread one of two ways. A group
- * of blind writes (enqueueBlind: puts and deletes decided in JavaScript, and
- * at most a key that must exist) is handed over as lmdb-js asynchronous
- * writes (a write with a key that must exist as a block conditional on it):
- * the writer thread commits them without calling back into the event loop. Any other group is a transaction
- * callback, which the writer thread must wait for the event loop to run: on a
- * busy leader, about 3 ms per group before the commit can even start.
- * Blind producers run when their group is handed over, so a blind group is
- * handed over only once every callback queued before it has run: whatever
- * memory the producers keep (the log's last index) sees the writes in order.
+ * of blind writes (enqueueBlind: puts and deletes decided in JavaScript,
+ * and at most a key that must exist) is handed over as lmdb-js
+ * asynchronous writes (a write with a key that must exist as a block
+ * conditional on it): the writer thread commits them without calling back
+ * into the event loop. Any other group is a transaction callback, which
+ * the writer thread must wait for the event loop to run: on a busy leader,
+ * about 3 ms per group before the commit can even start. Blind producers
+ * run when their group is handed over, so a blind group is handed over
+ * only once every callback queued before it has run: whatever memory the
+ * producers keep (the log's last index) sees the writes in order.
  *
  * Either way the group runs on setImmediate: by then Node has flushed the
  * sockets written this turn (HTTP/2 writes go out on a native immediate,
@@ -202,6 +203,8 @@ export class WriteQueue {
   private waitingForAsync = false;
   /** Transaction callbacks handed to the writer thread that have not run yet. */
   private callbacksPending = 0;
+  /** The first failure of an asynchronous group: every write not yet handed over is refused. */
+  private broken: Error | null = null;
 
   constructor(
     private readonly env: Transactor,
@@ -214,7 +217,8 @@ export class WriteQueue {
    * throws, its transaction rolls back and it rejects; in a synchronous group the writes grouped
    * with it are retried one by one (so `run` may run twice), so only the failing one fails, while
    * an asynchronous group fails together (lmdb-js has already queued later groups behind it, so
-   * retrying would reorder writes).
+   * retrying would reorder writes) and breaks the queue: every write not yet handed to LMDB is
+   * refused from then on (see settleAsync).
    */
   enqueue<T>(run: () => T, opts: WriteOptions): Promise<T> {
     return this.push(run, null, opts);
@@ -289,6 +293,12 @@ export class WriteQueue {
       this.maybeIdle();
       return;
     }
+    if (this.broken) {
+      const refused = new Error(`storage: refused after an earlier write failed: ${this.broken.message}`);
+      for (const p of group) p.reject(refused);
+      this.maybeIdle();
+      return;
+    }
     let weight = 0;
     let exclusive = false;
     for (const p of group) {
@@ -330,15 +340,20 @@ export class WriteQueue {
       ran = true;
       this.callbacksPending--;
     };
-    const txn = this.env.childTransaction(() => {
-      ranNow();
-      try {
-        return group.map((p) => p.run());
-      } catch (error) {
-        this.hooks.onRollback?.();
-        throw error;
-      }
-    });
+    let txn: Promise<unknown[]>;
+    try {
+      txn = this.env.childTransaction(() => {
+        ranNow();
+        try {
+          return group.map((p) => p.run());
+        } catch (error) {
+          this.hooks.onRollback?.();
+          throw error;
+        }
+      });
+    } catch (error) {
+      txn = Promise.reject(error); // lmdb-js refused it outright (a closed environment)
+    }
     // A failed commit may never run the callback.
     this.settleAsync(group, txn.finally(ranNow));
   }
@@ -359,6 +374,10 @@ export class WriteQueue {
         p.reject(error);
       }
     }
+    if (live.length === 0) {
+      this.maybeIdle();
+      return;
+    }
     const checks: (Promise<boolean> | null)[] = [];
     let txn: Promise<unknown>;
     try {
@@ -366,13 +385,16 @@ export class WriteQueue {
         for (const w of writes) checks.push(writeAsync(w));
       });
     } catch (error) {
-      // Only a bug gets here (lmdb-js refusing a key or value): writes already issued may land.
+      // Only a bug gets here (lmdb-js refusing a key or value): writes already issued may land,
+      // and the queue breaks (settleAsync).
       txn = Promise.reject(error);
     }
-    const results = txn.then(async () => {
-      const written = await Promise.all(checks);
-      return written.map((ok, i) => (ok === false ? new Failed(writes[i]!.requires!.missing()) : undefined));
-    });
+    // Handled from now on: when the commit fails, lmdb-js rejects the conditions' promises too.
+    const written = Promise.all(checks);
+    written.catch(() => {});
+    const results = txn.then(async () =>
+      (await written).map((ok, i) => (ok === false ? new Failed(writes[i]!.requires!.missing()) : undefined)),
+    );
     this.settleAsync(live, results);
   }
 
@@ -380,6 +402,10 @@ export class WriteQueue {
    * Resolve an asynchronous group's writes with `results` once committed, and once flushed if any
    * is durable; reject them all if the commit fails. A result that is Failed rejects its own write
    * only (and the owner is told as of a rollback: its memory ran ahead of what was written).
+   * Either failure breaks the queue. Later groups may be in flight already, produced from memory
+   * that assumed the failed writes: what the owner would reread from LMDB now is not what those
+   * groups will leave, so no write is produced from here on (the owner is failing anyway: a write
+   * it depended on is lost).
    */
   private settleAsync(group: Pending<unknown>[], txn: Promise<unknown[]>): void {
     const durable = group.some((p) => p.durable);
@@ -394,7 +420,11 @@ export class WriteQueue {
         // The transaction's promise resolves at commit (visible to readers); under overlappingSync
         // the fsync comes after, observable only through `flushed`.
         if (flushed) await flushed;
-        if (results.some((r) => r instanceof Failed)) this.hooks.onRollback?.();
+        const failed = results.find((r) => r instanceof Failed);
+        if (failed) {
+          this.broken ??= failed.error;
+          this.hooks.onRollback?.();
+        }
         group.forEach((p, i) => {
           const r = results[i];
           if (r instanceof Failed) p.reject(r.error);
@@ -404,6 +434,7 @@ export class WriteQueue {
         this.reportCommit('writer', durable, start);
       })
       .catch((error: unknown) => {
+        this.broken ??= error instanceof Error ? error : new Error(String(error));
         this.hooks.onRollback?.();
         for (const p of group) p.reject(error);
       })

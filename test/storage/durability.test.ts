@@ -65,9 +65,9 @@ interface TxnRecord {
 }
 
 /**
- * Record the store's transactions into `events` (as `txn:durable` / `txn:lazy`, and `txn:async` when
- * one is queued for lmdb-js's writer thread, as a callback or as plain writes) and its synchronous
- * ones into `txns`.
+ * Record the store's transactions into `events` (as `txn:durable` / `txn:lazy`; `txn:async` when
+ * one is queued for lmdb-js's writer thread as a callback, `txn:batch` as plain asynchronous
+ * writes) and its synchronous ones into `txns`.
  */
 function recordTransactions(store: LmdbNodeStore, events: string[], txns: TxnRecord[]): () => void {
   const env = store.dbs.env;
@@ -93,7 +93,7 @@ function recordTransactions(store: LmdbNodeStore, events: string[], txns: TxnRec
   // Blind writes go to the writer thread as plain asynchronous writes, batched.
   const realBatch = env.batch;
   env.batch = function (this: unknown, action: () => void) {
-    events.push('txn:async');
+    events.push('txn:batch');
     return realBatch.call(env, action);
   } as typeof env.batch;
   return () => {
@@ -265,7 +265,8 @@ describe('persist() resolves only once on disk', () => {
     events.push('persist resolved');
     // No synchronous transaction. The flush awaited was asked for once the transaction was queued
     // (so it is the flush of the batch holding it, not of an earlier one), and it ended first.
-    assert.deepEqual(events, ['txn:async', 'flush-wait', 'flushed', 'persist resolved']);
+    // Its log entries went as plain writes, with no transaction callback for the writer to wait on.
+    assert.deepEqual(events, ['txn:batch', 'flush-wait', 'flushed', 'persist resolved']);
     restoreFlushes();
     restoreTxns();
     await store.close();
@@ -286,7 +287,7 @@ describe('persist() resolves only once on disk', () => {
     ]);
     assert.equal(store.log.lastIndex(), SYNC_MAX_WEIGHT + 2);
     assert.ok(!events.includes('txn:durable') && !events.includes('txn:lazy'), events.join(', '));
-    assert.equal(events.filter((e) => e === 'txn:async').length, 2);
+    assert.equal(events.filter((e) => e === 'txn:batch').length, 2);
     // Each resolved only after a completed flush.
     for (const name of ['heavy resolved', 'light resolved']) {
       const at = events.indexOf(name);

@@ -201,11 +201,66 @@ describe('WriteQueue', () => {
       assert.equal(get('b'), undefined);
       assert.equal(get('a'), '1');
       assert.equal(get('c'), '1');
-      assert.ok(rollbacks.count >= 1, 'the owner drops what memory it kept of the failed write');
+      assert.equal(rollbacks.count, weight > SYNC_MAX_WEIGHT ? 1 : 2, 'the group, then the retry alone');
+      // Off the loop, later groups may have been produced from the failed write: the queue breaks.
+      // On the loop nothing else was in flight: the queue goes on.
+      const later = queue.enqueueBlind(blind('d', '1'), { durable: true });
+      if (weight > SYNC_MAX_WEIGHT) {
+        await assert.rejects(later, /refused after an earlier write failed: nowhere missing/);
+        assert.equal(get('d'), undefined);
+      } else {
+        await later;
+        assert.equal(get('d'), '1');
+      }
       await queue.idle();
       await env.close();
     });
   }
+
+  test('a commit that fails rejects its group, leaves no rejection unhandled, and breaks the queue', async () => {
+    const { env, db, queue, transactor, rollbacks, blind } = fixture();
+    // As lmdb-js does when the writer's transaction fails: the batch's promise and every
+    // conditional block's promise reject.
+    const realBatch = transactor.batch.bind(transactor);
+    transactor.batch = (action) => {
+      void realBatch(action).catch(() => {});
+      return Promise.reject(new Error('commit failed: MDB_MAP_FULL'));
+    };
+    const realIfVersion = db.ifVersion.bind(db);
+    db.ifVersion = ((key: Buffer, version: number, action: () => void) => {
+      void realIfVersion(key, version, action).catch(() => {});
+      return Promise.reject(new Error('commit failed: MDB_MAP_FULL'));
+    }) as typeof db.ifVersion;
+    const results = await Promise.allSettled([
+      queue.enqueueBlind(blind('a', '1'), { durable: true, weight: SYNC_MAX_WEIGHT + 1 }),
+      queue.enqueueBlind(blind('b', '1', 'a'), { durable: true }),
+    ]);
+    assert.deepEqual(
+      results.map((r) => (r.status === 'rejected' ? String(r.reason) : r.status)),
+      ['Error: commit failed: MDB_MAP_FULL', 'Error: commit failed: MDB_MAP_FULL'],
+    );
+    assert.equal(rollbacks.count, 1);
+    await assert.rejects(
+      queue.enqueue(() => 'never run', { durable: true }),
+      /refused after an earlier write failed: commit failed: MDB_MAP_FULL/,
+    );
+    await queue.idle();
+    db.ifVersion = realIfVersion;
+    await env.close();
+  });
+
+  test('a transaction lmdb-js refuses outright rejects its group instead of throwing out of the queue', async () => {
+    const { env, queue, transactor, put } = fixture();
+    transactor.childTransaction = () => {
+      throw new Error('The database has been closed and you can not transact on it');
+    };
+    await assert.rejects(
+      queue.enqueue(put('a', '1'), { durable: true, weight: SYNC_MAX_WEIGHT + 1 }),
+      /database has been closed/,
+    );
+    await queue.idle();
+    await env.close();
+  });
 
   test('a blind producer that throws fails its own write only', async () => {
     const { env, queue, blind, get } = fixture();
