@@ -23,6 +23,12 @@ function host(opts: { refuse?: string } = {}) {
   return h;
 }
 
+/** A barrier over a fresh host. */
+function barrier(opts: { refuse?: string } = {}) {
+  const h = host(opts);
+  return { h, b: new ReadBarrier(h) };
+}
+
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 const later = () => Date.now() + 10_000;
 /** Whether `p` has settled, after letting pending callbacks run. */
@@ -42,8 +48,7 @@ async function settled(p: Promise<unknown>): Promise<boolean> {
 
 describe('ReadBarrier', () => {
   test('the reads of one turn share one ReadIndex round and are answered together', async () => {
-    const h = host();
-    const b = new ReadBarrier(h);
+    const { h, b } = barrier();
     h.applied = 7;
     const reads = [b.wait(later()), b.wait(later()), b.wait(later())];
     await turn();
@@ -63,8 +68,7 @@ describe('ReadBarrier', () => {
   });
 
   test('a read waits for the applied index to reach its round, not past it', async () => {
-    const h = host();
-    const b = new ReadBarrier(h);
+    const { h, b } = barrier();
     h.applied = 3;
     const read = b.wait(later());
     await turn();
@@ -81,8 +85,7 @@ describe('ReadBarrier', () => {
   });
 
   test('an answer for a round it did not ask is ignored', async () => {
-    const h = host();
-    const b = new ReadBarrier(h);
+    const { h, b } = barrier();
     const read = b.wait(later());
     await turn();
     b.answered(Buffer.from('0000000000000063', 'hex'), 1);
@@ -92,8 +95,7 @@ describe('ReadBarrier', () => {
   });
 
   test('a round the core refuses (no leader) fails its reads with the host error', async () => {
-    const h = host({ refuse: 'no leader' });
-    const b = new ReadBarrier(h);
+    const { h, b } = barrier({ refuse: 'no leader' });
     const reads = [b.wait(later()), b.wait(later())];
     for (const r of reads) await assert.rejects(r, /refused: no leader/);
     assert.equal(b.busy(), false);
@@ -101,8 +103,7 @@ describe('ReadBarrier', () => {
   });
 
   test('past the deadline: rejected, and a read waiting for the applied index leaves the list', async () => {
-    const h = host();
-    const b = new ReadBarrier(h);
+    const { h, b } = barrier();
     // Never answered.
     await assert.rejects(b.wait(Date.now() + 20), /read timed out/);
     const read = b.wait(Date.now() + 50);
@@ -117,8 +118,7 @@ describe('ReadBarrier', () => {
   });
 
   test('rejectAll fails the reads in every stage', async () => {
-    const h = host();
-    const b = new ReadBarrier(h);
+    const { h, b } = barrier();
     const waitingApply = b.wait(later());
     await turn();
     b.answered(h.rounds[0]!, 2);
