@@ -44,9 +44,18 @@ export class ReadBarrier {
   wait(deadlineMs: number): Promise<void> {
     const id = String(++this.nextRead);
     const answered = this.reads.add(id, deadlineMs, () => {
-      // A stuck node must not accumulate dead reads: leave the lists too.
+      // A stuck node must not accumulate dead reads: leave the lists too, and the round, which a
+      // lost message may leave unanswered for good (a round with no read left is dropped: busy()
+      // would otherwise stay true, and a late answer for it is ignored like any unknown one).
       this.pending = this.pending.filter((r) => r !== id);
       this.appliedWaiters = this.appliedWaiters.filter((w) => w.id !== id);
+      for (const [key, ids] of this.rounds) {
+        const at = ids.indexOf(id);
+        if (at < 0) continue;
+        ids.splice(at, 1);
+        if (ids.length === 0) this.rounds.delete(key);
+        break;
+      }
       return this.host.timedOut();
     });
     this.pending.push(id);

@@ -102,18 +102,32 @@ describe('ReadBarrier', () => {
     assert.equal(h.pumps, 0);
   });
 
-  test('past the deadline: rejected, and a read waiting for the applied index leaves the list', async () => {
+  test('past the deadline: rejected, and the read leaves its round and the applied-index list', async () => {
     const { h, b } = barrier();
-    // Never answered.
+    // Its round is never answered (a lost message): the round goes with its last read.
     await assert.rejects(b.wait(Date.now() + 20), /read timed out/);
+    assert.equal(h.rounds.length, 1);
+    assert.equal(b.busy(), false);
     const read = b.wait(Date.now() + 50);
     await turn();
     b.answered(h.rounds[1]!, 9);
     await assert.rejects(read, /read timed out/);
-    // The first read's round is still asked of the core; once answered, nothing waits: the
-    // second read left the applied-index list when it timed out (the applied index never moved).
-    assert.ok(b.busy());
+    // The second read left the applied-index list when it timed out (the applied index never moved).
+    assert.equal(b.busy(), false);
+    // A late answer for the dropped round finds nothing to answer.
     b.answered(h.rounds[0]!, 0);
+    assert.equal(b.busy(), false);
+  });
+
+  test('a read that times out leaves its round to the reads still in it', async () => {
+    const { h, b } = barrier();
+    h.applied = 4;
+    const early = b.wait(Date.now() + 20);
+    const patient = b.wait(later());
+    await assert.rejects(early, /read timed out/);
+    assert.ok(b.busy(), 'the round still has a read');
+    b.answered(h.rounds[0]!, 4);
+    await patient;
     assert.equal(b.busy(), false);
   });
 
