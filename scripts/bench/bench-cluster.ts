@@ -5,6 +5,7 @@
  */
 import { type ProcessNode, stopNodes } from './processes.js';
 import type { System } from './workload.js';
+import { WriteLedger } from './write-ledger.js';
 
 /** One node (member) of a benchmark cluster. */
 export interface BenchNode {
@@ -35,6 +36,8 @@ export interface BenchCluster {
   readonly durableWriteMetric: string;
   /** The leader's histogram of append round trips by follower (label `peer`), if the system has one. */
   readonly appendRoundTripMetric?: string;
+  /** Every put the benchmark sent this cluster, numbered, for the lost-write check. */
+  readonly writes: WriteLedger;
   /** Ask the nodes who leads; throws if they do not agree on one leader within `timeoutMs`. */
   waitForLeader(timeoutMs?: number): Promise<LeaderInfo>;
   /** The leader found by the last waitForLeader(). */
@@ -55,6 +58,7 @@ export interface BenchCluster {
 export abstract class LocalBenchCluster<N extends BenchNode & ProcessNode> implements BenchCluster {
   abstract readonly system: System;
   abstract readonly durableWriteMetric: string;
+  readonly writes = new WriteLedger();
   protected current: LeaderInfo | null = null;
 
   protected constructor(

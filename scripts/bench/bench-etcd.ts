@@ -36,6 +36,7 @@ import {
   cellLine,
   cellName,
   cellSettingsFromFlags,
+  checkWrites,
   runCell,
   SETTLE_S,
   settle,
@@ -51,6 +52,7 @@ import {
   fmtCpuPerRequest,
   fmtDiskPerRequest,
   fmtErrors,
+  fmtLost,
   fmtMachine,
   fmtMs,
   fmtPerNode,
@@ -63,6 +65,7 @@ import {
 } from './report.js';
 import { linePlotSvg } from './svg-plot.js';
 import type { System } from './workload.js';
+import type { WriteCheck } from './write-ledger.js';
 
 const HELP = `npm run bench:etcd -- [options]
   --rounds N          rounds, alternating which system goes first (3)
@@ -95,11 +98,19 @@ const QUICK_CELLS: CellSpec[] = [
 interface SystemRun {
   system: System;
   preloadRate: number;
+  /** The lost-write checks after the preload and after the settling load (each cell has its own). */
+  writeChecks: PhaseCheck[];
   cells: CellResult[];
   /** Each node's RSS right after the last cell, leader first. */
   rssAfter: { id: string; role: string; rssMb: number }[];
   serverOutput: { id: string; lines: number; tail: string[] }[];
   shutdown: Record<string, string>;
+}
+
+/** A lost-write check after a phase of the run. */
+interface PhaseCheck {
+  phase: string;
+  check: WriteCheck;
 }
 
 /** One round: both systems, in `order`. */
@@ -259,7 +270,15 @@ interface Started {
 /** Start one system's cluster, preload its keyspace and settle it under every cell's load. */
 async function startSystem(system: System, specs: CellSpec[], settings: CellSettings): Promise<Started> {
   const cluster: BenchCluster = system === 'dkv' ? await DkvCluster.start() : await EtcdCluster.start();
-  const run: SystemRun = { system, preloadRate: 0, cells: [], rssAfter: [], serverOutput: [], shutdown: {} };
+  const run: SystemRun = {
+    system,
+    preloadRate: 0,
+    writeChecks: [],
+    cells: [],
+    rssAfter: [],
+    serverOutput: [],
+    shutdown: {},
+  };
   try {
     const leader = await cluster.waitForLeader();
     process.stderr.write(
@@ -268,8 +287,11 @@ async function startSystem(system: System, specs: CellSpec[], settings: CellSett
         .map((f) => f.id)
         .join(', ')}\n`,
     );
+    const fromSeq = cluster.writes.size + 1;
     run.preloadRate = await preloadKeys(cluster, settings.keys, settings.valueBytes);
-    await settle(cluster, specs, settings);
+    run.writeChecks.push({ phase: 'preload', check: await checkWrites(cluster, fromSeq) });
+    const settled = await settle(cluster, specs, settings);
+    if (settled) run.writeChecks.push({ phase: 'settling', check: settled });
   } catch (e) {
     await cluster.stop();
     throw e;
@@ -555,11 +577,38 @@ function targetNotes(summaries: CellSummary[], rounds: Round[]): string[] {
   );
   const dkvErrors = summaries.reduce((n, s) => n + Object.values(s.dkv.errors).reduce((a, b) => a + b, 0), 0);
   notes.push(`- dkv errors during the runs: ${dkvErrors}: ${mark(dkvErrors === 0)}`);
+  const lost = (system: System) => sumChecks(rounds.flatMap((r) => writeChecksOf(r.runs[system])));
+  const dkvLost = lost('dkv');
+  notes.push(
+    `- acknowledged writes lost, dkv: ${fmtLost(dkvLost)}, over ${dkvLost.reads} read-backs (etcd: ${fmtLost(lost('etcd'))}): ${mark(dkvLost.reads > 0 && dkvLost.lost === 0 && dkvLost.unexplained === 0)}`,
+  );
   notes.push('');
   return notes;
 }
 
-/** Leader changes, error samples, server output and unclean shutdowns, per round and system. */
+/** A run's lost-write checks: after the preload, the settling load and each cell of puts. */
+function writeChecksOf(run: SystemRun | undefined): PhaseCheck[] {
+  if (!run) return [];
+  const cells = run.cells.flatMap((c) => (c.writeCheck ? [{ phase: c.name, check: c.writeCheck }] : []));
+  return [...run.writeChecks, ...cells];
+}
+
+/** Lost-write checks added up, with how many there were. */
+function sumChecks(checks: PhaseCheck[]): {
+  lost: number;
+  acked: number;
+  unexplained: number;
+  reads: number;
+} {
+  return {
+    lost: checks.reduce((n, c) => n + c.check.lost, 0),
+    acked: checks.reduce((n, c) => n + c.check.acked, 0),
+    unexplained: checks.reduce((n, c) => n + c.check.unexplained, 0),
+    reads: checks.length,
+  };
+}
+
+/** Leader changes, error samples, lost-write checks, server output and unclean shutdowns, per round and system. */
 function runNotes(rounds: Round[]): string[] {
   const notes: string[] = ['## Notes', ''];
   const gen: Record<string, number[]> = { dkv: [], etcd: [] };
@@ -569,6 +618,11 @@ function runNotes(rounds: Round[]): string[] {
       if (!run) continue;
       const where = `round ${r.round} ${system}`;
       notes.push(`- ${where}: preload ${fmtRate(run.preloadRate)} puts/s at 64 connections`);
+      const checks = writeChecksOf(run);
+      notes.push(
+        `- ${where}: acknowledged writes lost ${checks.map((c) => `${c.phase} ${fmtLost(c.check)}`).join(', ')}`,
+      );
+      for (const c of checks) for (const x of c.check.samples) notes.push(`- ${where} ${c.phase}: ${x}`);
       for (const c of run.cells) {
         gen[system]?.push(c.load.generatorCpuPercent);
         if (c.leaderChanged) {

@@ -2,7 +2,9 @@
  * `npm run bench`: benchmark a three-node dkv cluster that this script
  * starts in temporary directories, and print a markdown table of
  * throughput, latency percentiles, errors, server CPU and RSS per node, and
- * the load generator's own CPU; results go to <out>/bench-<time>.json and .md.
+ * the load generator's own CPU, and for writes whether any acknowledged one was
+ * lost (the keyspace read back after the preload, the settling load and each
+ * cell of puts); results go to <out>/bench-<time>.json and .md.
  *
  *   npm run bench -- [--duration 10] [--warmup 2] [--connections 1,16,64]
  *     [--ops put,get-leader,get-follower,get-serializable] [--protocol http|grpc]
@@ -23,6 +25,7 @@ import {
   type CellSpec,
   cellLine,
   cellSettingsFromFlags,
+  checkWrites,
   runCell,
   SETTLE_S,
   settle,
@@ -36,6 +39,7 @@ import {
   fmtCpuPerRequest,
   fmtDiskPerRequest,
   fmtErrors,
+  fmtLost,
   fmtMachine,
   fmtMs,
   fmtMsPerNode,
@@ -45,6 +49,7 @@ import {
   runStem,
   writeResults,
 } from './report.js';
+import type { WriteCheck } from './write-ledger.js';
 
 const OPS = ['put', 'put-follower', 'get-leader', 'get-follower', 'get-serializable'] as const;
 type BenchOp = (typeof OPS)[number];
@@ -106,6 +111,7 @@ async function main(): Promise<void> {
   const cells: CellResult[] = [];
   let shutdown: Record<string, string> = {};
   let preloadRate = 0;
+  const phaseChecks: { phase: string; check: WriteCheck }[] = [];
   try {
     const leader = await cluster.waitForLeader();
     process.stderr.write(
@@ -117,12 +123,14 @@ async function main(): Promise<void> {
     // Always preloaded: reads need the keys, and it warms every node up (JIT, LMDB) before the first cell.
     process.stderr.write(`preloading ${settings.keys} keys\n`);
     preloadRate = await preloadKeys(cluster, settings.keys, settings.valueBytes);
+    phaseChecks.push({ phase: 'preload', check: await checkWrites(cluster, 1) });
     const specs = ops.flatMap((name) =>
       connections.map((c): CellSpec => ({ ...OP_SPECS[name], connections: c, protocol, rate })),
     );
     if (settings.settleMs > 0)
       process.stderr.write(`settling: every cell's load for ${settings.settleMs / 1000} s in all\n`);
-    await settle(cluster, specs, settings);
+    const settled = await settle(cluster, specs, settings);
+    if (settled) phaseChecks.push({ phase: 'settling', check: settled });
     for (const spec of specs) {
       const cell = await runCell(cluster, spec, settings);
       cells.push(cell);
@@ -134,7 +142,7 @@ async function main(): Promise<void> {
   }
 
   const table = benchTable(cells);
-  const notes = benchNotes(cells, cluster.serverOutput(), shutdown);
+  const notes = benchNotes(cells, phaseChecks, cluster.serverOutput(), shutdown);
   const md = [
     `# dkv bench ${startedAt}`,
     '',
@@ -153,6 +161,7 @@ async function main(): Promise<void> {
       startedAt,
       settings: { ...settings, connections, ops, protocol, rate },
       preloadRate,
+      phaseChecks,
       cells,
       serverOutput: cluster.serverOutput(),
       shutdown,
@@ -181,6 +190,7 @@ function benchTable(cells: CellResult[]): string {
       fmtMs(l.p999Ms),
       fmtMs(l.maxMs),
       fmtErrors(c.load.errors),
+      c.writeCheck ? fmtLost(c.writeCheck) : '-',
       fmtPerNode(c.servers.map((s) => s.cpuPercent)),
       fmtCpuPerRequest(cpuPerRequest(c.servers, c.load.throughput)),
       fmtPerNode(c.servers.map((s) => s.rssMb)),
@@ -205,6 +215,7 @@ function benchTable(cells: CellResult[]): string {
       'p99.9 ms',
       'max ms',
       'errors',
+      'acked writes lost',
       'server CPU% L/F/F',
       'server CPU µs/req user/sys',
       'RSS MB L/F/F',
@@ -218,13 +229,20 @@ function benchTable(cells: CellResult[]): string {
   );
 }
 
-/** Notes under the table: leader changes, error samples, abandoned requests, server output, shutdown. */
+/**
+ * Notes under the table: the lost-write checks outside the cells, leader changes, error samples,
+ * abandoned requests, lost or unexplained writes, server output, shutdown.
+ */
 function benchNotes(
   cells: CellResult[],
+  phaseChecks: { phase: string; check: WriteCheck }[],
   output: { id: string; lines: number; tail: string[] }[],
   shutdown: Record<string, string>,
 ): string[] {
-  const notes: string[] = [];
+  const notes: string[] = [
+    `- acknowledged writes lost: ${phaseChecks.map((p) => `${p.phase} ${fmtLost(p.check)}`).join(', ')}`,
+  ];
+  for (const p of phaseChecks) for (const x of p.check.samples) notes.push(`- ${p.phase}: ${x}`);
   for (const c of cells) {
     if (c.leaderChanged) {
       notes.push(
@@ -233,6 +251,7 @@ function benchNotes(
     }
     for (const s of c.load.errorSamples) notes.push(`- ${c.name}: error sample: ${s}`);
     if (c.load.abandoned > 0) notes.push(`- ${c.name}: ${c.load.abandoned} requests unanswered at the end`);
+    for (const x of c.writeCheck?.samples ?? []) notes.push(`- ${c.name}: ${x}`);
   }
   for (const o of output) {
     if (o.lines > 0)
@@ -241,7 +260,7 @@ function benchNotes(
   const bad = Object.entries(shutdown).filter(([, how]) => !stoppedCleanly(how));
   if (bad.length > 0) notes.push(`- shutdown: ${bad.map(([id, how]) => `${id} ${how}`).join(', ')}`);
   notes.push(
-    '- server CPU% is % of one core over the cell (warm-up included), leader first; server CPU µs/req is the three servers together per request, user (their own code) / sys (the kernel for them: fsync, sockets, scheduling); RSS at the end of the cell; durable write ms is the mean LMDB durable commit of each server as it times it (dkv_storage_fsync_duration_seconds); append round trip ms is the mean time, as the leader times it, from an append leaving for each follower to its acknowledgement by that follower (dkv_raft_append_round_trip_seconds: both network hops, the wait of the follower for its event loop, and its durable write); disk writes/flushes per req are the write requests and cache flushes of the data disk (all of the machine, from /proc/diskstats) per request; machine steal/idle % is the share of the time of all CPUs (from /proc/stat, warm-up included) that the hypervisor gave to other guests while this machine had work, and that no task wanted: steal moves with the load of the host, and a cell run under high steal is slower for reasons no server controls; gen CPU% is the load generator over the measured window.',
+    '- server CPU% is % of one core over the cell (warm-up included), leader first; server CPU µs/req is the three servers together per request, user (their own code) / sys (the kernel for them: fsync, sockets, scheduling); RSS at the end of the cell; durable write ms is the mean LMDB durable commit of each server as it times it (dkv_storage_fsync_duration_seconds); append round trip ms is the mean time, as the leader times it, from an append leaving for each follower to its acknowledgement by that follower (dkv_raft_append_round_trip_seconds: both network hops, the wait of the follower for its event loop, and its durable write); disk writes/flushes per req are the write requests and cache flushes of the data disk (all of the machine, from /proc/diskstats) per request; machine steal/idle % is the share of the time of all CPUs (from /proc/stat, warm-up included) that the hypervisor gave to other guests while this machine had work, and that no task wanted: steal moves with the load of the host, and a cell run under high steal is slower for reasons no server controls; gen CPU% is the load generator over the measured window; acked writes lost: of the puts the cell acknowledged (warm-up included), those whose key, read back linearizably after the cell, holds a value written by a put acknowledged before they were sent, or no value any put wrote.',
   );
   return notes;
 }

@@ -3,7 +3,9 @@
  * running cluster (dkv or etcd), with the servers' CPU and RSS, the disk's
  * work and the machine's stolen and idle CPU time sampled over the run, and
  * the leader checked before and after it (a leader change under load is
- * reported, and later cells follow the new leader).
+ * reported, and later cells follow the new leader). After a cell of puts,
+ * the keyspace is read back to show that no acknowledged write was lost
+ * (write-ledger.ts).
  */
 
 import { nonNegativeFlag, numberFlag } from './args.js';
@@ -12,9 +14,11 @@ import { DiskSampler, type DiskStats } from './disk-stats.js';
 import { type LoadResult, runLoad } from './load.js';
 import { MachineSampler, type MachineStats } from './machine-stats.js';
 import { type ProcessStats, ProcSampler } from './proc-stats.js';
-import { fmtMs, fmtRate } from './report.js';
+import { readBack } from './read-back.js';
+import { fmtLost, fmtMs, fmtRate } from './report.js';
 import { RoundTripSampler, type RoundTrips } from './round-trip.js';
 import type { Operation } from './workload.js';
+import type { WriteCheck } from './write-ledger.js';
 
 /** Which node a cell's requests go to. */
 export type NodeChoice = 'leader' | 'follower';
@@ -108,6 +112,8 @@ export interface CellResult {
   /** null when no leader was agreed on within 10 s after the cell. */
   leaderAfter: LeaderInfo | null;
   leaderChanged: boolean;
+  /** For a cell of puts: its writes (warm-up included) judged against the keyspace read back after it. */
+  writeCheck: WriteCheck | null;
 }
 
 /** A cell's short name, e.g. `put c=64 leader` or `get-serializable c=64 follower r=2000`. */
@@ -142,8 +148,19 @@ function cellLoad(
     keys: settings.keys,
     valueBytes: settings.valueBytes,
     timeoutMs: settings.timeoutMs,
+    ledger: cluster.writes,
     ...timing,
   });
+}
+
+/**
+ * Read the keyspace back through the leader and judge the puts numbered from `fromSeq` on
+ * (write-ledger.ts). Call it once those puts have all ended.
+ */
+export async function checkWrites(cluster: BenchCluster, fromSeq: number): Promise<WriteCheck> {
+  await cluster.waitForLeader();
+  const finals = await readBack(cluster.system, cluster.leader().restUrl);
+  return cluster.writes.check(fromSeq, finals);
 }
 
 /** Run one cell on `cluster`. */
@@ -166,6 +183,7 @@ export async function runCell(
     : null;
   const { node: target, address } = cellTarget(cluster, spec);
   const name = cellName(spec);
+  const fromSeq = cluster.writes.size + 1;
   await diskSampler.start();
   await roundTrips?.start();
   sampler.start();
@@ -185,6 +203,8 @@ export async function runCell(
   } catch {
     leaderAfter = null;
   }
+  // Even with no leader agreed on yet: the check waits for one, and fails the run if none comes.
+  const writeCheck = spec.op === 'put' ? await checkWrites(cluster, fromSeq) : null;
   return {
     name,
     system: cluster.system,
@@ -201,19 +221,22 @@ export async function runCell(
       leaderAfter === null ||
       leaderAfter.leaderId !== leaderBefore.leaderId ||
       leaderAfter.term !== leaderBefore.term,
+    writeCheck,
   };
 }
 
 /**
  * Run every cell's load in turn, unmeasured, for settings.settleMs in all (at least 0.3 s each):
  * the same for every system, so that the servers are warm for every cell, not only later ones.
+ * Returns the check of the puts it sent (null if it sent none).
  */
 export async function settle(
   cluster: BenchCluster,
   specs: CellSpec[],
   settings: CellSettings,
-): Promise<void> {
-  if (settings.settleMs <= 0 || specs.length === 0) return;
+): Promise<WriteCheck | null> {
+  if (settings.settleMs <= 0 || specs.length === 0) return null;
+  const fromSeq = cluster.writes.size + 1;
   const eachMs = Math.max(300, settings.settleMs / specs.length);
   for (const spec of specs) {
     await cluster.waitForLeader();
@@ -222,10 +245,11 @@ export async function settle(
       warmupMs: 0,
     });
   }
+  return cluster.writes.size >= fromSeq ? checkWrites(cluster, fromSeq) : null;
 }
 
 /** One line summing up a finished cell, for stderr. */
 export function cellLine(c: CellResult): string {
   const l = c.load.latency;
-  return `${c.system} ${c.name}: ${fmtRate(c.load.throughput)} req/s, p50 ${fmtMs(l.p50Ms)} ms, p99 ${fmtMs(l.p99Ms)} ms, errors ${c.load.errorCount}, gen CPU ${c.load.generatorCpuPercent.toFixed(0)}%`;
+  return `${c.system} ${c.name}: ${fmtRate(c.load.throughput)} req/s, p50 ${fmtMs(l.p50Ms)} ms, p99 ${fmtMs(l.p99Ms)} ms, errors ${c.load.errorCount}, gen CPU ${c.load.generatorCpuPercent.toFixed(0)}%${c.writeCheck ? `, acknowledged writes lost ${fmtLost(c.writeCheck)}` : ''}`;
 }

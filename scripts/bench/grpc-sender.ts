@@ -35,9 +35,9 @@ export class GrpcSender implements Sender {
     );
   }
 
-  send(conn: number, key: number, done: Done): void {
+  send(conn: number, key: number, seq: number, done: Done): void {
     const client = this.clients[conn % this.clients.length]!;
-    const shape = this.workload.grpc(key);
+    const shape = this.workload.grpc(key, seq);
     const options = { deadline: Date.now() + this.timeoutMs };
     const callback = (err: ServiceError | null) => {
       if (!err) done(null);

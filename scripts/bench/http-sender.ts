@@ -1,6 +1,7 @@
 /**
  * HTTP/1.1 requests for the load generator, written on raw keep-alive sockets: one socket per
- * connection, each request's bytes built once per key and target, replies read by ReplyReader
+ * connection, each request's bytes built once per key and target (a put's copied with its write's
+ * number written in), replies read by ReplyReader
  * (http1-reply.ts) and drained without parsing their JSON, and one 100 ms sweep timer for
  * timeouts instead of a timer per request.
  *
@@ -15,7 +16,7 @@
 import net from 'node:net';
 import { ReplyReader } from './http1-reply.js';
 import type { Done, Sender } from './sender.js';
-import type { Workload } from './workload.js';
+import { stampHttp, type Workload } from './workload.js';
 
 /** One request, sent or waiting, for the timeout sweep. */
 interface Request {
@@ -24,11 +25,17 @@ interface Request {
   done: Done;
 }
 
+/** A key's request to a target: a put's is copied with its write's number at `stampAt`. */
+interface Template {
+  bytes: Buffer;
+  stampAt: number | null;
+}
+
 interface Target {
   host: string;
   port: number;
-  /** The request bytes per key, built on first use. */
-  requests: (Buffer | undefined)[];
+  /** The request per key, built on first use. */
+  requests: (Template | undefined)[];
 }
 
 /** One keep-alive socket to a target, the request on it and those waiting for it. */
@@ -73,9 +80,11 @@ export class HttpSender implements Sender {
     this.sweeper.unref();
   }
 
-  send(conn: number, key: number, done: Done): void {
+  send(conn: number, key: number, seq: number, done: Done): void {
     const c = this.connections[conn % this.connections.length]!;
-    const req: Request = { bytes: this.requestBytes(c.target, key), start: performance.now(), done };
+    const t = this.template(c.target, key);
+    const bytes = t.stampAt === null ? t.bytes : stampHttp(t.bytes, t.stampAt, seq);
+    const req: Request = { bytes, start: performance.now(), done };
     if (c.current === null) this.start(c, req);
     else c.waiting.push(req);
   }
@@ -92,19 +101,21 @@ export class HttpSender implements Sender {
     }
   }
 
-  private requestBytes(t: Target, key: number): Buffer {
-    let bytes = t.requests[key];
-    if (bytes === undefined) {
+  private template(t: Target, key: number): Template {
+    let template = t.requests[key];
+    if (template === undefined) {
       const shape = this.workload.http(key);
       let head = `${shape.method} ${shape.path} HTTP/1.1\r\nHost: ${t.host}:${t.port}\r\n`;
       for (const [name, value] of Object.entries(shape.headers)) head += `${name}: ${String(value)}\r\n`;
       head += '\r\n';
-      bytes = shape.body
-        ? Buffer.concat([Buffer.from(head, 'latin1'), shape.body])
-        : Buffer.from(head, 'latin1');
-      t.requests[key] = bytes;
+      const headBytes = Buffer.from(head, 'latin1');
+      template = {
+        bytes: shape.body ? Buffer.concat([headBytes, shape.body]) : headBytes,
+        stampAt: shape.stampAt === null ? null : headBytes.length + shape.stampAt,
+      };
+      t.requests[key] = template;
     }
-    return bytes;
+    return template;
   }
 
   /** Send `req` on `c`, connecting first if it has no socket. */

@@ -24,6 +24,7 @@ import { Histogram, type LatencySummary } from './histogram.js';
 import { HttpSender } from './http-sender.js';
 import type { Sender } from './sender.js';
 import { type Operation, type System, Workload } from './workload.js';
+import { WriteLedger } from './write-ledger.js';
 
 /** What to send, where, and for how long. */
 export interface LoadOptions {
@@ -51,6 +52,11 @@ export interface LoadOptions {
   timeoutMs?: number;
   /** Prefix of the progress line; no progress line without it. */
   label?: string;
+  /**
+   * Where puts are numbered and their acknowledgements recorded, warm-up included, for the
+   * lost-write check (write-ledger.ts); one of the run's own when absent.
+   */
+  ledger?: WriteLedger;
 }
 
 /** The measured figures of one run. */
@@ -123,9 +129,10 @@ async function drive(opts: LoadOptions, sender: Sender, timeoutMs: number): Prom
   let completed = 0;
   let errorCount = 0;
   let answered = 0; // every reply, warm-up included, for the progress line
-  let seq = 0;
+  let keySeq = 0;
   const nextKey =
-    opts.keyOrder === 'sequential' ? () => seq++ % opts.keys : () => Math.floor(Math.random() * opts.keys);
+    opts.keyOrder === 'sequential' ? () => keySeq++ % opts.keys : () => Math.floor(Math.random() * opts.keys);
+  const ledger = opts.op === 'put' ? (opts.ledger ?? new WriteLedger()) : null;
 
   let finishRun: () => void = () => {};
   const finished = new Promise<void>((res) => {
@@ -137,10 +144,13 @@ async function drive(opts: LoadOptions, sender: Sender, timeoutMs: number): Prom
     issued++;
     outstanding++;
     if (from >= windowStart && from < windowEnd) sent++;
-    sender.send(conn, nextKey(), (kind, detail) => {
+    const key = nextKey();
+    const seq = ledger ? ledger.begin(key, performance.now()) : 0;
+    sender.send(conn, key, seq, (kind, detail) => {
       outstanding--;
       answered++;
       const now = performance.now();
+      if (ledger && kind === null) ledger.ack(seq, now);
       if (now >= windowStart && now <= windowEnd) {
         if (kind === null) {
           completed++;

@@ -20,6 +20,7 @@ export async function preloadKeys(cluster: BenchCluster, keys: number, valueByte
     valueBytes,
     timeoutMs: 30_000,
     label: `${cluster.system} preload`,
+    ledger: cluster.writes,
   });
   if (result.errorCount > 0 || result.completed !== keys) {
     throw new Error(

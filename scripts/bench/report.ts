@@ -69,6 +69,11 @@ export function fmtErrors(errors: Record<string, number>): string {
   return `${total} (${kinds.map(([k, n]) => `${k} ${n}`).join(', ')})`;
 }
 
+/** A lost-write check as `lost of acked`, with the unexplained keys if any. */
+export function fmtLost(c: { lost: number; acked: number; unexplained: number }): string {
+  return `${c.lost} of ${c.acked}${c.unexplained > 0 ? ` (${c.unexplained} keys unexplained)` : ''}`;
+}
+
 /** The median of `values` (NaN when empty). */
 export function median(values: number[]): number {
   const v = values.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);

@@ -16,11 +16,12 @@ export interface Sender {
   open(): Promise<void>;
   /**
    * Send the request for key `key` on connection `conn` (0-based; a sender
-   * maps connections to targets round robin). `done` is called exactly
-   * once, never synchronously; a request that outlives the sender's timeout
-   * ends with `timeout`.
+   * maps connections to targets round robin); a put's value carries write
+   * number `seq` (write-ledger.ts), a read ignores it. `done` is called
+   * exactly once, never synchronously; a request that outlives the sender's
+   * timeout ends with `timeout`.
    */
-  send(conn: number, key: number, done: Done): void;
+  send(conn: number, key: number, seq: number, done: Done): void;
   /** Drop every connection; requests still in flight end with an error. */
   close(): void;
 }

@@ -9,9 +9,16 @@
  * grpc-gateway: put is `POST /v3/kv/put {"key","value"}`, get is
  * `POST /v3/kv/range {"key"}` (`"serializable": true` for a serializable
  * read). Keys and values are base64 in both JSON shapes.
+ *
+ * Every put's value starts with its write's number (write-ledger.ts), so a
+ * put's request is its key's memoized request with that number written in:
+ * the number is the value's first STAMP_BYTES bytes, a multiple of 3, so its
+ * base64 is the first characters of the value's base64 and the rest of the
+ * request never changes.
  */
 import type { OutgoingHttpHeaders } from 'node:http';
 import { Consistency, type GetRequest, type PutRequest } from '../../src/gen/dkv/v0/kvstore.js';
+import { STAMP_BYTES, stampBase64, stampText } from './write-ledger.js';
 
 /** The system under load; it decides the request shapes. */
 export type System = 'dkv' | 'etcd';
@@ -25,6 +32,8 @@ export interface HttpShape {
   path: string;
   headers: OutgoingHttpHeaders;
   body: Buffer | null;
+  /** A put's: where in `body` the base64 of its write's number goes (stampHttp); null for a read. */
+  stampAt: number | null;
 }
 
 /** One gRPC call, ready to send (dkv only). */
@@ -47,7 +56,7 @@ export class Workload {
   private readonly value: Buffer;
   private readonly valueB64: string;
   private readonly httpCache: (HttpShape | undefined)[] = [];
-  private readonly grpcCache: (GrpcShape | undefined)[] = [];
+  private readonly readCache: (GrpcShape | undefined)[] = [];
 
   constructor(
     readonly system: System,
@@ -55,11 +64,17 @@ export class Workload {
     readonly keys: number,
     valueBytes: number,
   ) {
+    if (op === 'put' && valueBytes < STAMP_BYTES) {
+      throw new Error(`values of puts need at least ${STAMP_BYTES} bytes to carry their write's number`);
+    }
     this.value = benchValue(valueBytes);
-    this.valueB64 = this.value.toString('base64');
+    this.valueB64 = op === 'put' ? this.stampedValue(0).toString('base64') : '';
   }
 
-  /** The HTTP request for key `i`. */
+  /**
+   * The HTTP request for key `i`, memoized: a put's value carries write number 0 until
+   * stampHttp writes the real one into a copy.
+   */
   http(i: number): HttpShape {
     let shape = this.httpCache[i];
     if (!shape) {
@@ -69,50 +84,73 @@ export class Workload {
     return shape;
   }
 
-  /** The gRPC call for key `i` (dkv's KVStore service). */
-  grpc(i: number): GrpcShape {
-    let shape = this.grpcCache[i];
+  /** The gRPC call for key `i` (dkv's KVStore service); a put's value carries write number `seq`. */
+  grpc(i: number, seq: number): GrpcShape {
+    if (this.op === 'put')
+      return { method: 'put', request: { key: benchKey(i), value: this.stampedValue(seq) } };
+    let shape = this.readCache[i];
     if (!shape) {
-      const key = benchKey(i);
-      shape =
-        this.op === 'put'
-          ? { method: 'put', request: { key, value: this.value } }
-          : {
-              method: 'get',
-              request: {
-                key,
-                consistency: this.op === 'get' ? Consistency.LINEARIZABLE : Consistency.SERIALIZABLE,
-              },
-            };
-      this.grpcCache[i] = shape;
+      shape = {
+        method: 'get',
+        request: {
+          key: benchKey(i),
+          consistency: this.op === 'get' ? Consistency.LINEARIZABLE : Consistency.SERIALIZABLE,
+        },
+      };
+      this.readCache[i] = shape;
     }
     return shape;
+  }
+
+  /** This workload's value with write number `seq` in its first bytes. */
+  stampedValue(seq: number): Buffer {
+    const v = Buffer.from(this.value);
+    v.write(stampText(seq), 0, 'latin1');
+    return v;
   }
 
   private buildHttp(key: Buffer): HttpShape {
     const k = key.toString('base64');
     if (this.system === 'dkv') {
-      if (this.op === 'put') return post('/v0/kv', `{"key":"${k}","value":"${this.valueB64}"}`);
+      if (this.op === 'put') return putPost('/v0/kv', `{"key":"${k}","value":"`, `${this.valueB64}"}`);
       const query = this.op === 'get-serializable' ? '?consistency=SERIALIZABLE' : '';
       return {
         method: 'GET',
         path: `/v0/kv/key/${key.toString('base64url')}${query}`,
         headers: {},
         body: null,
+        stampAt: null,
       };
     }
-    if (this.op === 'put') return post('/v3/kv/put', `{"key":"${k}","value":"${this.valueB64}"}`);
+    if (this.op === 'put') return putPost('/v3/kv/put', `{"key":"${k}","value":"`, `${this.valueB64}"}`);
     const serializable = this.op === 'get-serializable' ? ',"serializable":true' : '';
-    return post('/v3/kv/range', `{"key":"${k}"${serializable}}`);
+    return post('/v3/kv/range', `{"key":"${k}"${serializable}}`, null);
   }
 }
 
-function post(path: string, json: string): HttpShape {
+/**
+ * Copy `request` (a put's bytes, whose value's base64 starts at byte `stampAt`) with write
+ * number `seq` written in.
+ */
+export function stampHttp(request: Buffer, stampAt: number, seq: number): Buffer {
+  const copy = Buffer.allocUnsafe(request.length);
+  request.copy(copy);
+  copy.write(stampBase64(seq), stampAt, 'latin1');
+  return copy;
+}
+
+/** A put's POST: `before` the value's base64, then the value's base64 (write number 0 first) with `after`. */
+function putPost(path: string, before: string, valueAndAfter: string): HttpShape {
+  return post(path, before + valueAndAfter, Buffer.byteLength(before));
+}
+
+function post(path: string, json: string, stampAt: number | null): HttpShape {
   const body = Buffer.from(json);
   return {
     method: 'POST',
     path,
     headers: { 'content-type': 'application/json', 'content-length': String(body.length) },
     body,
+    stampAt,
   };
 }

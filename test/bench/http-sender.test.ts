@@ -73,9 +73,13 @@ describe('ReplyReader', () => {
   });
 });
 
-/** A raw TCP server; `onRequest` gets each request's socket and its count so far (1-based). */
+/**
+ * A raw TCP server; `onRequest` gets each request's socket and its count so far (1-based), and
+ * `received()` every request's bytes (latin1) in order.
+ */
 async function rawServer(onRequest: (socket: net.Socket, n: number) => void) {
   let n = 0;
+  const received: string[] = [];
   let connections = 0;
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
@@ -92,6 +96,7 @@ async function rawServer(onRequest: (socket: net.Socket, n: number) => void) {
         const head = buffered.slice(0, end);
         const length = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
         if (buffered.length < end + 4 + length) return;
+        received.push(buffered.slice(0, end + 4 + length));
         buffered = buffered.slice(end + 4 + length);
         onRequest(socket, ++n);
       }
@@ -103,16 +108,17 @@ async function rawServer(onRequest: (socket: net.Socket, n: number) => void) {
     for (const s of sockets) s.destroy();
     await new Promise<void>((r) => server.close(() => r()));
   };
-  return { base, close, connections: () => connections, requests: () => n };
+  return { base, close, connections: () => connections, requests: () => n, received: () => received };
 }
 
-/** Send one request on connection `conn` and resolve with how it ended. */
+/** Send one request (a put's value carrying write number `seq`) on connection `conn` and resolve with how it ended. */
 function sendOne(
   sender: HttpSender,
   conn: number,
   key = 1,
+  seq = 1,
 ): Promise<{ kind: string | null; detail?: string }> {
-  return new Promise((resolve) => sender.send(conn, key, (kind, detail) => resolve({ kind, detail })));
+  return new Promise((resolve) => sender.send(conn, key, seq, (kind, detail) => resolve({ kind, detail })));
 }
 
 describe('HttpSender', () => {
@@ -121,7 +127,7 @@ describe('HttpSender', () => {
     for (const s of servers) await s.close();
   });
 
-  test('replies in pieces and chunked ones succeed; the request bytes are a well-formed POST', async () => {
+  test('replies in pieces and chunked ones succeed; each request is a well-formed POST carrying its write number', async () => {
     const srv = await rawServer((socket, n) => {
       if (n === 1) {
         const reply = ok('{"message":"success","revision":"7"}');
@@ -130,22 +136,24 @@ describe('HttpSender', () => {
       } else socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n');
     });
     servers.push(srv);
-    const sender = new HttpSender([srv.base], 1, new Workload('dkv', 'put', 10, 3), 5000);
+    const sender = new HttpSender([srv.base], 1, new Workload('dkv', 'put', 10, 15), 5000);
     await sender.open();
-    assert.deepEqual(await sendOne(sender, 0), { kind: null, detail: undefined });
-    assert.deepEqual(await sendOne(sender, 0), { kind: null, detail: undefined });
+    assert.deepEqual(await sendOne(sender, 0, 1, 7), { kind: null, detail: undefined });
+    assert.deepEqual(await sendOne(sender, 0, 1, 123456789012), { kind: null, detail: undefined });
     assert.equal(srv.connections(), 1, 'both on one keep-alive socket');
     sender.close();
-    // What went on the wire for key 1.
-    const seen = (
-      sender as unknown as { targets: { requests: Buffer[] }[] }
-    ).targets[0]!.requests[1]!.toString();
-    assert.match(seen, /^POST \/v0\/kv HTTP\/1\.1\r\nHost: 127\.0\.0\.1:\d+\r\n/);
-    assert.match(seen, /content-length: (\d+)\r\n\r\n\{"key":"[^"]+","value":"YWJj"\}$/);
-    assert.equal(
-      Number(/content-length: (\d+)/.exec(seen)?.[1]),
-      seen.slice(seen.indexOf('\r\n\r\n') + 4).length,
-    );
+    // What went on the wire for key 1: the same request but for the value's write number.
+    const values = srv.received().map((seen) => {
+      assert.match(seen, /^POST \/v0\/kv HTTP\/1\.1\r\nHost: 127\.0\.0\.1:\d+\r\n/);
+      assert.equal(
+        Number(/content-length: (\d+)/.exec(seen)?.[1]),
+        seen.slice(seen.indexOf('\r\n\r\n') + 4).length,
+      );
+      const body = JSON.parse(seen.slice(seen.indexOf('\r\n\r\n') + 4)) as { key: string; value: string };
+      assert.equal(Buffer.from(body.key, 'base64').toString(), 'bench-00000001');
+      return Buffer.from(body.value, 'base64').toString();
+    });
+    assert.deepEqual(values, ['000000000007mno', '123456789012mno']);
   });
 
   test('an error status ends as an error with its body; Connection: close reconnects for the next', async () => {
@@ -183,7 +191,7 @@ describe('HttpSender', () => {
   test('more requests than connections wait their turn and all complete, in order', async () => {
     const srv = await rawServer((socket) => setTimeout(() => socket.write(ok('{}')), 5));
     servers.push(srv);
-    const sender = new HttpSender([srv.base], 1, new Workload('dkv', 'put', 10, 3), 5000);
+    const sender = new HttpSender([srv.base], 1, new Workload('dkv', 'put', 10, 12), 5000);
     await sender.open();
     const order: number[] = [];
     await Promise.all(
@@ -198,7 +206,7 @@ describe('HttpSender', () => {
   test('close() ends what is in flight and waiting with "closed"', async () => {
     const srv = await rawServer(() => {});
     servers.push(srv);
-    const sender = new HttpSender([srv.base], 1, new Workload('dkv', 'put', 10, 3), 5000);
+    const sender = new HttpSender([srv.base], 1, new Workload('dkv', 'put', 10, 12), 5000);
     await sender.open();
     const a = sendOne(sender, 0);
     const b = sendOne(sender, 0);
