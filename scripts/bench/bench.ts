@@ -49,7 +49,7 @@ import {
   runStem,
   writeResults,
 } from './report.js';
-import type { WriteCheck } from './write-ledger.js';
+import type { WriteCheck, WriteLedger } from './write-ledger.js';
 
 const OPS = ['put', 'put-follower', 'get-leader', 'get-follower', 'get-serializable'] as const;
 type BenchOp = (typeof OPS)[number];
@@ -123,7 +123,7 @@ async function main(): Promise<void> {
     // Always preloaded: reads need the keys, and it warms every node up (JIT, LMDB) before the first cell.
     process.stderr.write(`preloading ${settings.keys} keys\n`);
     preloadRate = await preloadKeys(cluster, settings.keys, settings.valueBytes);
-    phaseChecks.push({ phase: 'preload', check: await checkWrites(cluster, 1) });
+    phaseChecks.push({ phase: 'preload', check: await checkWrites(cluster, settings.valueBytes) });
     const specs = ops.flatMap((name) =>
       connections.map((c): CellSpec => ({ ...OP_SPECS[name], connections: c, protocol, rate })),
     );
@@ -142,7 +142,7 @@ async function main(): Promise<void> {
   }
 
   const table = benchTable(cells);
-  const notes = benchNotes(cells, phaseChecks, cluster.serverOutput(), shutdown);
+  const notes = benchNotes(cells, phaseChecks, cluster.writes, cluster.serverOutput(), shutdown);
   const md = [
     `# dkv bench ${startedAt}`,
     '',
@@ -236,11 +236,12 @@ function benchTable(cells: CellResult[]): string {
 function benchNotes(
   cells: CellResult[],
   phaseChecks: { phase: string; check: WriteCheck }[],
+  writes: WriteLedger,
   output: { id: string; lines: number; tail: string[] }[],
   shutdown: Record<string, string>,
 ): string[] {
   const notes: string[] = [
-    `- acknowledged writes lost: ${phaseChecks.map((p) => `${p.phase} ${fmtLost(p.check)}`).join(', ')}`,
+    `- acknowledged writes lost: ${writes.lostEver} of ${writes.acked()} over the run; as judged after ${phaseChecks.map((p) => `${p.phase} ${fmtLost(p.check)}`).join(', ')}`,
   ];
   for (const p of phaseChecks) for (const x of p.check.samples) notes.push(`- ${p.phase}: ${x}`);
   for (const c of cells) {
@@ -260,7 +261,7 @@ function benchNotes(
   const bad = Object.entries(shutdown).filter(([, how]) => !stoppedCleanly(how));
   if (bad.length > 0) notes.push(`- shutdown: ${bad.map(([id, how]) => `${id} ${how}`).join(', ')}`);
   notes.push(
-    '- server CPU% is % of one core over the cell (warm-up included), leader first; server CPU µs/req is the three servers together per request, user (their own code) / sys (the kernel for them: fsync, sockets, scheduling); RSS at the end of the cell; durable write ms is the mean LMDB durable commit of each server as it times it (dkv_storage_fsync_duration_seconds); append round trip ms is the mean time, as the leader times it, from an append leaving for each follower to its acknowledgement by that follower (dkv_raft_append_round_trip_seconds: both network hops, the wait of the follower for its event loop, and its durable write); disk writes/flushes per req are the write requests and cache flushes of the data disk (all of the machine, from /proc/diskstats) per request; machine steal/idle % is the share of the time of all CPUs (from /proc/stat, warm-up included) that the hypervisor gave to other guests while this machine had work, and that no task wanted: steal moves with the load of the host, and a cell run under high steal is slower for reasons no server controls; gen CPU% is the load generator over the measured window; acked writes lost: of the puts the cell acknowledged (warm-up included), those whose key, read back linearizably after the cell, holds a value written by a put acknowledged before they were sent, or no value any put wrote.',
+    '- server CPU% is % of one core over the cell (warm-up included), leader first; server CPU µs/req is the three servers together per request, user (their own code) / sys (the kernel for them: fsync, sockets, scheduling); RSS at the end of the cell; durable write ms is the mean LMDB durable commit of each server as it times it (dkv_storage_fsync_duration_seconds); append round trip ms is the mean time, as the leader times it, from an append leaving for each follower to its acknowledgement by that follower (dkv_raft_append_round_trip_seconds: both network hops, the wait of the follower for its event loop, and its durable write); disk writes/flushes per req are the write requests and cache flushes of the data disk (all of the machine, from /proc/diskstats) per request; machine steal/idle % is the share of the time of all CPUs (from /proc/stat, warm-up included) that the hypervisor gave to other guests while this machine had work, and that no task wanted: steal moves with the load of the host, and a cell run under high steal is slower for reasons no server controls; gen CPU% is the load generator over the measured window; acked writes lost: of every put acknowledged so far, those whose key, read back linearizably after the cell, holds a value written by a put acknowledged before they were sent, or no value any put to it wrote (lost of acknowledged, and the keys judged).',
   );
   return notes;
 }

@@ -18,7 +18,7 @@ import { readBack } from './read-back.js';
 import { fmtLost, fmtMs, fmtRate } from './report.js';
 import { RoundTripSampler, type RoundTrips } from './round-trip.js';
 import type { Operation } from './workload.js';
-import type { WriteCheck } from './write-ledger.js';
+import { STAMP_BYTES, type WriteCheck } from './write-ledger.js';
 
 /** Which node a cell's requests go to. */
 export type NodeChoice = 'leader' | 'follower';
@@ -81,10 +81,32 @@ export function cellSettingsFromFlags(
     durationMs: duration * 1000,
     warmupMs: numberFlag('warmup', values.warmup, defaults.warmupS ?? Math.min(2, duration * 0.2)) * 1000,
     settleMs: nonNegativeFlag('settle', values.settle, defaults.settleS ?? SETTLE_S) * 1000,
-    keys: Math.round(numberFlag('keys', values.keys, 10_000)),
-    valueBytes: Math.round(numberFlag('value-bytes', values['value-bytes'], 100)),
+    keys: boundedInt('keys', values.keys, 10_000, 1, MAX_KEYS),
+    valueBytes: boundedInt('value-bytes', values['value-bytes'], 100, STAMP_BYTES, MAX_VALUE_BYTES),
     timeoutMs: numberFlag('timeout', values.timeout, 10) * 1000,
   };
+}
+
+/** Benchmark keys have 8 digits (workload.ts). */
+const MAX_KEYS = 100_000_000;
+/** The largest value both systems take in a request (dkv's limit is 1 MiB of value). */
+const MAX_VALUE_BYTES = 1_000_000;
+
+/** A whole-number flag within `[min, max]`; the bounds are named in the refusal. */
+function boundedInt(
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const n = Math.round(numberFlag(name, value, fallback));
+  if (n < min || n > max) {
+    const why =
+      name === 'value-bytes' ? ` (each put's value carries its write's number in ${STAMP_BYTES} bytes)` : '';
+    throw new Error(`--${name}: expected ${min} to ${max}, got "${value}"${why}`);
+  }
+  return n;
 }
 
 /** A server's figures over a cell, with its role. */
@@ -112,7 +134,7 @@ export interface CellResult {
   /** null when no leader was agreed on within 10 s after the cell. */
   leaderAfter: LeaderInfo | null;
   leaderChanged: boolean;
-  /** For a cell of puts: its writes (warm-up included) judged against the keyspace read back after it. */
+  /** For a cell of puts: every write so far judged against the keyspace read back after the cell. */
   writeCheck: WriteCheck | null;
 }
 
@@ -153,14 +175,27 @@ function cellLoad(
   });
 }
 
+/** Tries at reading the keyspace back before a check is reported as failed. */
+const READ_BACK_TRIES = 3;
+
 /**
- * Read the keyspace back through the leader and judge the puts numbered from `fromSeq` on
- * (write-ledger.ts). Call it once those puts have all ended.
+ * Read the keyspace back through the leader and judge every put so far (write-ledger.ts). Call
+ * it once the puts have all ended. A read-back that keeps failing (no leader, errors) does not
+ * stop the run: the check is reported as failed, and the targets as not met.
  */
-export async function checkWrites(cluster: BenchCluster, fromSeq: number): Promise<WriteCheck> {
-  await cluster.waitForLeader();
-  const finals = await readBack(cluster.system, cluster.leader().restUrl);
-  return cluster.writes.check(fromSeq, finals);
+export async function checkWrites(cluster: BenchCluster, valueBytes: number): Promise<WriteCheck> {
+  let reason = '';
+  for (let attempt = 1; attempt <= READ_BACK_TRIES; attempt++) {
+    try {
+      await cluster.waitForLeader();
+      const finals = await readBack(cluster.system, cluster.leader().restUrl, valueBytes);
+      return cluster.writes.check(finals);
+    } catch (err) {
+      reason = (err as Error).message;
+      if (attempt < READ_BACK_TRIES) await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+  return cluster.writes.unread(`no read-back in ${READ_BACK_TRIES} tries: ${reason}`);
 }
 
 /** Run one cell on `cluster`. */
@@ -183,7 +218,6 @@ export async function runCell(
     : null;
   const { node: target, address } = cellTarget(cluster, spec);
   const name = cellName(spec);
-  const fromSeq = cluster.writes.size + 1;
   await diskSampler.start();
   await roundTrips?.start();
   sampler.start();
@@ -203,8 +237,7 @@ export async function runCell(
   } catch {
     leaderAfter = null;
   }
-  // Even with no leader agreed on yet: the check waits for one, and fails the run if none comes.
-  const writeCheck = spec.op === 'put' ? await checkWrites(cluster, fromSeq) : null;
+  const writeCheck = spec.op === 'put' ? await checkWrites(cluster, settings.valueBytes) : null;
   return {
     name,
     system: cluster.system,
@@ -245,7 +278,7 @@ export async function settle(
       warmupMs: 0,
     });
   }
-  return cluster.writes.size >= fromSeq ? checkWrites(cluster, fromSeq) : null;
+  return cluster.writes.size >= fromSeq ? checkWrites(cluster, settings.valueBytes) : null;
 }
 
 /** One line summing up a finished cell, for stderr. */

@@ -12,8 +12,10 @@ import type { System } from './workload.js';
 
 /** Every benchmark key starts with this. */
 const PREFIX = Buffer.from('bench-');
-/** Keys per page. */
-const PAGE = 1000;
+/** Most keys per page (dkv's largest page). */
+const MAX_PAGE = 1000;
+/** About the most bytes of JSON a page should carry. */
+const PAGE_BYTES = 4_000_000;
 /** One page's deadline. */
 const PAGE_TIMEOUT_MS = 30_000;
 
@@ -24,8 +26,16 @@ export function benchKeyIndex(key: Buffer): number | null {
   return /^\d{8}$/.test(digits) ? Number(digits) : null;
 }
 
-/** Each benchmark key's value (by key index) as the node at `restUrl` reads it, linearizably. */
-export async function readBack(system: System, restUrl: string): Promise<Map<number, Buffer>> {
+/**
+ * Each benchmark key's value (by key index) as the node at `restUrl` reads it, linearizably;
+ * `valueBytes` sizes the pages.
+ */
+export async function readBack(
+  system: System,
+  restUrl: string,
+  valueBytes: number,
+): Promise<Map<number, Buffer>> {
+  const page = Math.max(1, Math.min(MAX_PAGE, Math.floor(PAGE_BYTES / ((valueBytes * 4) / 3 + 100))));
   const values = new Map<number, Buffer>();
   const add = (kvs: { key?: string; value?: string }[] | undefined) => {
     for (const kv of kvs ?? []) {
@@ -37,30 +47,30 @@ export async function readBack(system: System, restUrl: string): Promise<Map<num
   if (system === 'dkv') {
     let token = '';
     do {
-      const query = `prefix=${encodeURIComponent(PREFIX.toString('base64'))}&limit=${PAGE}${token ? `&pageToken=${encodeURIComponent(token)}` : ''}`;
-      const page = (await fetchJson(`${restUrl}/v0/kv?${query}`, { method: 'GET' })) as {
+      const query = `prefix=${encodeURIComponent(PREFIX.toString('base64'))}&limit=${page}${token ? `&pageToken=${encodeURIComponent(token)}` : ''}`;
+      const reply = (await fetchJson(`${restUrl}/v0/kv?${query}`, { method: 'GET' })) as {
         kvs?: { key?: string; value?: string }[];
         nextPageToken?: string;
       };
-      add(page.kvs);
-      token = page.nextPageToken ?? '';
+      add(reply.kvs);
+      token = reply.nextPageToken ?? '';
     } while (token !== '');
   } else {
     const end = Buffer.from(PREFIX);
     end[end.length - 1]! += 1; // the first key after every `bench-` key
     let from = PREFIX;
     for (;;) {
-      const page = (await fetchJson(`${restUrl}/v3/kv/range`, {
+      const reply = (await fetchJson(`${restUrl}/v3/kv/range`, {
         method: 'POST',
         body: JSON.stringify({
           key: from.toString('base64'),
           range_end: end.toString('base64'),
-          limit: PAGE,
+          limit: page,
         }),
       })) as { kvs?: { key?: string; value?: string }[]; more?: boolean };
-      add(page.kvs);
-      const last = page.kvs?.at(-1)?.key;
-      if (!page.more || last === undefined) break;
+      add(reply.kvs);
+      const last = reply.kvs?.at(-1)?.key;
+      if (!reply.more || last === undefined) break;
       from = Buffer.concat([Buffer.from(last, 'base64'), Buffer.from([0])]);
     }
   }

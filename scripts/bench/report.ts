@@ -69,9 +69,20 @@ export function fmtErrors(errors: Record<string, number>): string {
   return `${total} (${kinds.map(([k, n]) => `${k} ${n}`).join(', ')})`;
 }
 
-/** A lost-write check as `lost of acked`, with the unexplained keys if any. */
-export function fmtLost(c: { lost: number; acked: number; unexplained: number }): string {
-  return `${c.lost} of ${c.acked}${c.unexplained > 0 ? ` (${c.unexplained} keys unexplained)` : ''}`;
+/**
+ * A lost-write check as `lost of acked (keys judged)`, with the unexplained keys if any, or why
+ * it failed.
+ */
+export function fmtLost(c: {
+  lost: number;
+  acked: number;
+  keys: number;
+  unexplained: number;
+  failed: string | null;
+}): string {
+  if (c.failed !== null) return `not checked (${c.failed})`;
+  const unexplained = c.unexplained > 0 ? `, ${c.unexplained} unexplained` : '';
+  return `${c.lost} of ${c.acked} (${c.keys} keys${unexplained})`;
 }
 
 /** The median of `values` (NaN when empty). */

@@ -30,3 +30,17 @@ test('--settle 0 turns settling off; a negative or non-numeric value is refused,
     /--duration: expected a positive number/,
   );
 });
+
+test('--keys and --value-bytes are refused outside what the keys and the write numbers allow', () => {
+  const flags = cellSettingsFromFlags({ keys: '100000000', 'value-bytes': '12' }, { durationS: 10 });
+  assert.equal(flags.keys, 100_000_000);
+  assert.equal(flags.valueBytes, 12);
+  assert.throws(
+    () => cellSettingsFromFlags({ keys: '100000001' }, { durationS: 10 }),
+    /--keys: expected 1 to 100000000, got "100000001"/,
+  );
+  assert.throws(
+    () => cellSettingsFromFlags({ 'value-bytes': '11' }, { durationS: 10 }),
+    /--value-bytes: expected 12 to 1000000, got "11" \(each put's value carries its write's number in 12 bytes\)/,
+  );
+});
