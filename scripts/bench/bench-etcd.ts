@@ -36,16 +36,15 @@ import {
   cellLine,
   cellName,
   cellSettingsFromFlags,
-  checkWrites,
+  type PhaseCheck,
+  preloadAndSettle,
   runCell,
   SETTLE_S,
-  settle,
 } from './cell.js';
 import { DkvCluster } from './cluster.js';
 import { diskPerRequest, meanDurableWriteMs } from './disk-stats.js';
 import { EtcdCluster, ensureEtcdInstalled, etcdVersion } from './etcd-cluster.js';
 import type { LoadResult } from './load.js';
-import { preloadKeys } from './preload.js';
 import { type CpuPerRequest, cpuPerRequest, rssMb } from './proc-stats.js';
 import { stoppedCleanly } from './processes.js';
 import {
@@ -65,7 +64,6 @@ import {
 } from './report.js';
 import { linePlotSvg } from './svg-plot.js';
 import type { System } from './workload.js';
-import type { WriteCheck } from './write-ledger.js';
 
 const HELP = `npm run bench:etcd -- [options]
   --rounds N          rounds, alternating which system goes first (3)
@@ -107,12 +105,6 @@ interface SystemRun {
   rssAfter: { id: string; role: string; rssMb: number }[];
   serverOutput: { id: string; lines: number; tail: string[] }[];
   shutdown: Record<string, string>;
-}
-
-/** A lost-write check after a phase of the run. */
-interface PhaseCheck {
-  phase: string;
-  check: WriteCheck;
 }
 
 /** One round: both systems, in `order`. */
@@ -290,10 +282,9 @@ async function startSystem(system: System, specs: CellSpec[], settings: CellSett
         .map((f) => f.id)
         .join(', ')}\n`,
     );
-    run.preloadRate = await preloadKeys(cluster, settings.keys, settings.valueBytes);
-    run.writeChecks.push({ phase: 'preload', check: await checkWrites(cluster, settings.valueBytes) });
-    const settled = await settle(cluster, specs, settings);
-    if (settled) run.writeChecks.push({ phase: 'settling', check: settled });
+    const prepared = await preloadAndSettle(cluster, specs, settings);
+    run.preloadRate = prepared.preloadRate;
+    run.writeChecks = prepared.checks;
   } catch (e) {
     await cluster.stop();
     throw e;

@@ -25,14 +25,13 @@ import {
   type CellSpec,
   cellLine,
   cellSettingsFromFlags,
-  checkWrites,
+  type PhaseCheck,
+  preloadAndSettle,
   runCell,
   SETTLE_S,
-  settle,
 } from './cell.js';
 import { DkvCluster } from './cluster.js';
 import { diskPerRequest } from './disk-stats.js';
-import { preloadKeys } from './preload.js';
 import { cpuPerRequest } from './proc-stats.js';
 import { stoppedCleanly } from './processes.js';
 import {
@@ -49,7 +48,7 @@ import {
   runStem,
   writeResults,
 } from './report.js';
-import type { WriteCheck, WriteLedger } from './write-ledger.js';
+import type { WriteLedger } from './write-ledger.js';
 
 const OPS = ['put', 'put-follower', 'get-leader', 'get-follower', 'get-serializable'] as const;
 type BenchOp = (typeof OPS)[number];
@@ -111,7 +110,7 @@ async function main(): Promise<void> {
   const cells: CellResult[] = [];
   let shutdown: Record<string, string> = {};
   let preloadRate = 0;
-  const phaseChecks: { phase: string; check: WriteCheck }[] = [];
+  let phaseChecks: PhaseCheck[] = [];
   try {
     const leader = await cluster.waitForLeader();
     process.stderr.write(
@@ -120,17 +119,14 @@ async function main(): Promise<void> {
         .map((f) => f.id)
         .join(', ')}\n`,
     );
-    // Always preloaded: reads need the keys, and it warms every node up (JIT, LMDB) before the first cell.
-    process.stderr.write(`preloading ${settings.keys} keys\n`);
-    preloadRate = await preloadKeys(cluster, settings.keys, settings.valueBytes);
-    phaseChecks.push({ phase: 'preload', check: await checkWrites(cluster, settings.valueBytes) });
     const specs = ops.flatMap((name) =>
       connections.map((c): CellSpec => ({ ...OP_SPECS[name], connections: c, protocol, rate })),
     );
-    if (settings.settleMs > 0)
-      process.stderr.write(`settling: every cell's load for ${settings.settleMs / 1000} s in all\n`);
-    const settled = await settle(cluster, specs, settings);
-    if (settled) phaseChecks.push({ phase: 'settling', check: settled });
+    // Always preloaded: reads need the keys, and it warms every node up (JIT, LMDB) before the first cell.
+    const settling =
+      settings.settleMs > 0 ? `, then every cell's load for ${settings.settleMs / 1000} s in all` : '';
+    process.stderr.write(`preloading ${settings.keys} keys${settling}\n`);
+    ({ preloadRate, checks: phaseChecks } = await preloadAndSettle(cluster, specs, settings));
     for (const spec of specs) {
       const cell = await runCell(cluster, spec, settings);
       cells.push(cell);
@@ -235,7 +231,7 @@ function benchTable(cells: CellResult[]): string {
  */
 function benchNotes(
   cells: CellResult[],
-  phaseChecks: { phase: string; check: WriteCheck }[],
+  phaseChecks: PhaseCheck[],
   writes: WriteLedger,
   output: { id: string; lines: number; tail: string[] }[],
   shutdown: Record<string, string>,

@@ -13,6 +13,7 @@ import type { BenchCluster, BenchNode, LeaderInfo } from './bench-cluster.js';
 import { DiskSampler, type DiskStats } from './disk-stats.js';
 import { type LoadResult, runLoad } from './load.js';
 import { MachineSampler, type MachineStats } from './machine-stats.js';
+import { preloadKeys } from './preload.js';
 import { type ProcessStats, ProcSampler } from './proc-stats.js';
 import { readBack } from './read-back.js';
 import { fmtLost, fmtMs, fmtRate } from './report.js';
@@ -258,18 +259,36 @@ export async function runCell(
   };
 }
 
+/** A lost-write check after a phase of a run outside the cells (the preload, the settling load). */
+export interface PhaseCheck {
+  phase: string;
+  check: WriteCheck;
+}
+
 /**
- * Run every cell's load in turn, unmeasured, for settings.settleMs in all (at least 0.3 s each):
- * the same for every system, so that the servers are warm for every cell, not only later ones.
- * Returns the check of the puts it sent (null if it sent none).
+ * Before the first cell: preload the keyspace, then settle the servers (settle), checking the
+ * writes after each. Returns the preload's puts per second and the checks.
  */
-export async function settle(
+export async function preloadAndSettle(
   cluster: BenchCluster,
   specs: CellSpec[],
   settings: CellSettings,
-): Promise<WriteCheck | null> {
-  if (settings.settleMs <= 0 || specs.length === 0) return null;
-  const fromSeq = cluster.writes.size + 1;
+): Promise<{ preloadRate: number; checks: PhaseCheck[] }> {
+  const preloadRate = await preloadKeys(cluster, settings.keys, settings.valueBytes);
+  const checks: PhaseCheck[] = [{ phase: 'preload', check: await checkWrites(cluster, settings.valueBytes) }];
+  if (await settle(cluster, specs, settings)) {
+    checks.push({ phase: 'settling', check: await checkWrites(cluster, settings.valueBytes) });
+  }
+  return { preloadRate, checks };
+}
+
+/**
+ * Run every cell's load in turn, unmeasured, for settings.settleMs in all (at least 0.3 s each):
+ * the same for every system, so that the servers are warm for every cell, not only later ones.
+ * Returns whether it sent puts.
+ */
+async function settle(cluster: BenchCluster, specs: CellSpec[], settings: CellSettings): Promise<boolean> {
+  if (settings.settleMs <= 0 || specs.length === 0) return false;
   const eachMs = Math.max(300, settings.settleMs / specs.length);
   for (const spec of specs) {
     await cluster.waitForLeader();
@@ -278,7 +297,7 @@ export async function settle(
       warmupMs: 0,
     });
   }
-  return cluster.writes.size >= fromSeq ? checkWrites(cluster, settings.valueBytes) : null;
+  return specs.some((s) => s.op === 'put');
 }
 
 /** One line summing up a finished cell, for stderr. */

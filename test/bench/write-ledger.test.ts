@@ -66,6 +66,10 @@ describe('WriteLedger.check', () => {
     return ledger;
   }
 
+  /** The keyspace as read back: each key holding the value of the write numbered beside it. */
+  const holding = (...pairs: [key: number, seq: number][]) =>
+    new Map(pairs.map(([key, seq]) => [key, valueOfWrite(seq)]));
+
   test('the last write, or one overlapping it, being what the key holds loses nothing', () => {
     // 1: sent 0, acked 10. 2: sent 5, acked 15 (overlaps 1). 3: key 6.
     const ledger = ledgerOf([
@@ -74,11 +78,7 @@ describe('WriteLedger.check', () => {
       [6, 1, 2],
     ]);
     for (const last of [1, 2]) {
-      const finals = new Map([
-        [5, valueOfWrite(last)],
-        [6, valueOfWrite(3)],
-      ]);
-      assert.deepEqual(ledger.check(finals), {
+      assert.deepEqual(ledger.check(holding([5, last], [6, 3])), {
         acked: 3,
         keys: 2,
         lost: 0,
@@ -96,7 +96,7 @@ describe('WriteLedger.check', () => {
       [5, 11, 20],
       [5, 12, 21],
     ]);
-    const check = ledger.check(new Map([[5, valueOfWrite(1)]]));
+    const check = ledger.check(holding([5, 1]));
     assert.equal(check.acked, 3);
     assert.equal(check.lost, 2);
     assert.equal(check.unexplained, 0);
@@ -105,7 +105,7 @@ describe('WriteLedger.check', () => {
       /write 2 \(key 5\) acknowledged, but the key holds a write acknowledged before/,
     );
     // Holding write 2 loses write 3 only if 3 was sent after 2's ack: it was not (12 < 20).
-    assert.equal(ledger.check(new Map([[5, valueOfWrite(2)]])).lost, 0);
+    assert.equal(ledger.check(holding([5, 2])).lost, 0);
   });
 
   test('a failed or unanswered write may take effect at any time: its value last is no loss', () => {
@@ -113,8 +113,8 @@ describe('WriteLedger.check', () => {
       [5, 0, null],
       [5, 50, 60],
     ]);
-    assert.equal(ledger.check(new Map([[5, valueOfWrite(1)]])).lost, 0);
-    assert.equal(ledger.check(new Map([[5, valueOfWrite(1)]])).acked, 1);
+    assert.equal(ledger.check(holding([5, 1])).lost, 0);
+    assert.equal(ledger.check(holding([5, 1])).acked, 1);
   });
 
   test('a missing key or a value no write to it wrote loses every acknowledged write to it', () => {
@@ -138,12 +138,7 @@ describe('WriteLedger.check', () => {
       "key 6: holds the value of write 4, another key's or none",
       'key 7: holds an unstamped value ("something else e")',
     ]);
-    const neverWritten = new Map([
-      [5, valueOfWrite(99)],
-      [6, valueOfWrite(3)],
-      [7, valueOfWrite(4)],
-    ]);
-    assert.deepEqual(ledger.check(neverWritten), {
+    assert.deepEqual(ledger.check(holding([5, 99], [6, 3], [7, 4])), {
       acked: 4,
       keys: 3,
       lost: 2,
