@@ -34,6 +34,7 @@ import type {
 import { decodeBase64, encodeBase64 } from './base64.js';
 import { scanFirstValue } from './go-json-scanner.js';
 import { firstTokenRaw, linePosition, topLevelMembers } from './json-positions.js';
+import { scanPutBody } from './put-body-scan.js';
 
 /** A message field that can arrive in a JSON body. */
 interface FieldSpec {
@@ -156,8 +157,13 @@ const CAS_FIELDS = [KEY, EXPECTED_VALUE, EXPECTED_ABSENT, VALUE] as const;
 
 const EMPTY = Buffer.alloc(0);
 
-/** A PutRequest from a REST body (`{"key","value"}`). */
+/** A PutRequest from a REST body (`{"key","value"}`): the common shape by one scan, any other generally. */
 export function decodePutRequest(body: Buffer): PutRequest {
+  return scanPutBody(body) ?? decodePutFields(body);
+}
+
+/** A PutRequest from any body protojson reads, or its error. */
+export function decodePutFields(body: Buffer): PutRequest {
   const fields = decodeFields(body, PUT_FIELDS);
   return { key: (fields.get(KEY) as Buffer) ?? EMPTY, value: (fields.get(VALUE) as Buffer) ?? EMPTY };
 }

@@ -76,6 +76,47 @@ export function matchRoute<H>(
   rawPath: string,
   headers: RoutingHeaders,
 ): RouteMatch<H> {
+  if (headers.contentType !== FORM) {
+    const literal = literalMatches(routes).get(`${method} ${rawPath}`);
+    if (literal !== undefined) return literal;
+  }
+  return matchBySegments(routes, method, rawPath, headers);
+}
+
+const FORM = 'application/x-www-form-urlencoded';
+
+/** Per route table: the match of each route without parameters, by `METHOD /path`. */
+const literalTables = new WeakMap<readonly Route<unknown>[], Map<string, RouteMatch<unknown>>>();
+
+/**
+ * The matches of the paths that are a route's template with no parameters, as matchBySegments
+ * finds them for a request that is not a form post (its outcome then depends only on the method
+ * and the path): the hot routes (POST /v0/kv) skip splitting and decoding the path.
+ */
+function literalMatches<H>(routes: readonly Route<H>[]): Map<string, RouteMatch<H>> {
+  let table = literalTables.get(routes) as Map<string, RouteMatch<H>> | undefined;
+  if (table === undefined) {
+    table = new Map();
+    for (const route of routes) {
+      if (route.segments.some((s) => typeof s !== 'string')) continue;
+      const noForm = { contentType: undefined, methodOverride: undefined };
+      const match = matchBySegments(routes, route.method, route.template, noForm);
+      // Shared by every request on the path: frozen, so that no caller can change another's.
+      if (match.kind === 'match') Object.freeze(match.params);
+      table.set(`${route.method} ${route.template}`, Object.freeze(match));
+    }
+    literalTables.set(routes, table as Map<string, RouteMatch<unknown>>);
+  }
+  return table;
+}
+
+/** matchRoute by splitting and decoding the path and trying each route's segments. */
+function matchBySegments<H>(
+  routes: readonly Route<H>[],
+  method: string,
+  rawPath: string,
+  headers: RoutingHeaders,
+): RouteMatch<H> {
   if (!rawPath.startsWith('/')) return { kind: 'bad-request' };
   let components: string[];
   try {
@@ -84,7 +125,7 @@ export function matchRoute<H>(
     return { kind: 'bad-request' }; // a malformed %-escape, which Go's HTTP server refuses too
   }
   // grpc-gateway compares the Content-Type header exactly, parameters and case included.
-  let formPost = method === 'POST' && headers.contentType === 'application/x-www-form-urlencoded';
+  let formPost = method === 'POST' && headers.contentType === FORM;
   if (formPost && headers.methodOverride) {
     method = headers.methodOverride.toUpperCase();
     formPost = method === 'POST'; // an overridden request no longer falls back
