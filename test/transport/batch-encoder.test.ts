@@ -84,4 +84,32 @@ describe('encodeMessageBatch', () => {
     assert.equal(w2.entries[0]!.data[0], 8);
     assertSameBytes({ clusterId: 'x', from: 'a', to: 'b', messages: [w1, w2] });
   });
+
+  test('the reused writers: outputs stay apart, a failed encoding and a large batch leave no trace', () => {
+    const rng = new Prng(11);
+    const entries = (n: number, bytes: number) =>
+      Array.from({ length: n }, (_, i) => ({
+        term: 2,
+        index: i + 1,
+        type: EntryType.Normal,
+        data: new Uint8Array(bytes).fill(i),
+      }));
+    const app = (n: number, bytes: number) => ({
+      ...randomMessage(rng, MessageType.App, 'a', 'b'),
+      entries: entries(n, bytes),
+    });
+    const small = batchOf([app(3, 100)]);
+    const first = assertSameBytes(small);
+    const kept = Buffer.from(first);
+    assertSameBytes(batchOf([app(5, 50)]));
+    assert.deepEqual(first, kept, 'a later encoding changed an earlier output');
+    // A message the writer refuses halfway through (a uint64 that is not a number).
+    const bad = batchOf([app(2, 10)]);
+    bad.messages[0] = { ...bad.messages[0]!, commit: 'not a number' };
+    assert.throws(() => encodeMessageBatch(bad));
+    assertSameBytes(small);
+    // Over the writer's keep limit (2 MiB of entries), then small again.
+    assertSameBytes(batchOf([app(2, 1 << 20)]));
+    assertSameBytes(small);
+  });
 });
