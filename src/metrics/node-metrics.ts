@@ -10,6 +10,7 @@ import type { NodeObserver } from '../node/node-observer.js';
 import { Role } from '../raft/index.js';
 import type { StoreObserver } from '../storage/store-observer.js';
 import { APPLY_BUCKETS_SECONDS, FSYNC_BUCKETS_SECONDS, LATENCY_BUCKETS_SECONDS } from './buckets.js';
+import { FastHistogram, type HistogramSeries } from './fast-metrics.js';
 
 /** The values of dkv_raft_role's `role` label. */
 export const ROLE_LABELS = ['follower', 'pre-candidate', 'candidate', 'leader', 'learner'] as const;
@@ -41,7 +42,8 @@ export class NodeMetrics {
   private readonly lastLogIndex: Gauge;
   private readonly firstLogIndex: Gauge;
   private readonly leaderChanges: Counter;
-  private readonly proposalSeconds: Histogram;
+  /** Observed once per client write: fast-metrics.ts's, not prom-client's. */
+  private readonly proposalSeconds: HistogramSeries;
   private readonly fsyncSeconds: Histogram;
   private readonly appendRoundTripSeconds: Histogram<'peer'>;
   private readonly commits: Counter<'thread'>;
@@ -87,12 +89,12 @@ export class NodeMetrics {
       help: 'Leaders seen by this node: a new leader, or a new term of the same one (the first counts too).',
       registers,
     });
-    this.proposalSeconds = new Histogram({
-      name: 'dkv_proposal_duration_seconds',
-      help: 'Client writes (put, delete, compare-and-swap) made on this node: from arrival to applied and answered.',
-      buckets: [...LATENCY_BUCKETS_SECONDS],
+    this.proposalSeconds = new FastHistogram(
+      'dkv_proposal_duration_seconds',
+      'Client writes (put, delete, compare-and-swap) made on this node: from arrival to applied and answered.',
+      LATENCY_BUCKETS_SECONDS,
       registers,
-    });
+    ).child();
     this.fsyncSeconds = new Histogram({
       name: 'dkv_storage_fsync_duration_seconds',
       help: 'Durable storage transactions (one group commit of log entries, hard state or a snapshot), fsync included.',
