@@ -85,7 +85,10 @@ export function matchRoute<H>(
 
 const FORM = 'application/x-www-form-urlencoded';
 
-/** Per route table: the match of each route without parameters, by `METHOD /path`. */
+/**
+ * Per route table: the match of each route without parameters, by `METHOD /path`. Built on a
+ * table's first match, so a table must not change after that (rest.ts builds its table once).
+ */
 const literalTables = new WeakMap<readonly Route<unknown>[], Map<string, RouteMatch<unknown>>>();
 
 /**

@@ -21,13 +21,25 @@ interface Sample {
   metricName?: string;
 }
 
-/** What prom-client's registry asks of a metric: a name, and its values at scrape time. */
+/** A metric's values as prom-client hands them to its registry. */
+interface MetricValues {
+  name: string;
+  help: string;
+  type: string;
+  values: Sample[];
+  aggregator: 'sum';
+}
+
+/**
+ * What prom-client's registry asks of a metric: a name, and its values at scrape time (the text
+ * page reads getForPromString when there is one, JSON and aggregation read get).
+ */
 interface RenderedMetric {
   name: string;
   help: string;
   type: 'counter' | 'histogram';
   aggregator: 'sum';
-  get(): Promise<{ name: string; help: string; type: string; values: Sample[]; aggregator: 'sum' }>;
+  get(): Promise<MetricValues>;
   reset(): void;
 }
 
@@ -42,6 +54,7 @@ export class CounterSeries {
   constructor(readonly labels: Labels) {}
 
   inc(by = 1): void {
+    if (!(by >= 0)) throw new Error(`a counter only goes up (by ${by})`);
     this.value += by;
   }
 }
@@ -67,11 +80,12 @@ export class FastCounter implements RenderedMetric {
     return s;
   }
 
-  async get(): ReturnType<RenderedMetric['get']> {
+  async get(): Promise<MetricValues> {
     const values = this.series.map((s) => ({ labels: { ...s.labels }, value: s.value }));
     return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
   }
 
+  /** A registry reset: every series back to zero (prom-client drops labelled ones until counted again). */
   reset(): void {
     for (const s of this.series) s.value = 0;
   }
@@ -91,7 +105,9 @@ export class HistogramSeries {
     this.counts = new Float64Array(bounds.length + 1);
   }
 
+  /** Count `value`; one that is not a finite number is dropped (it would poison the sum for good). */
   observe(value: number): void {
+    if (!Number.isFinite(value)) return;
     const bounds = this.bounds;
     let i = 0;
     while (i < bounds.length && value > bounds[i]!) i++;
@@ -128,7 +144,18 @@ export class FastHistogram implements RenderedMetric {
     return s;
   }
 
-  async get(): ReturnType<RenderedMetric['get']> {
+  /** The values with each series' labels merged into every sample's, as prom-client's get() gives them. */
+  async get(): Promise<MetricValues> {
+    const forText = await this.getForPromString();
+    const values = forText.values.map(({ labels, sharedLabels, ...rest }) => ({
+      ...rest,
+      labels: { ...labels, ...sharedLabels },
+    }));
+    return { ...forText, values };
+  }
+
+  /** The values with each series' labels apart from `le`, as the registry's text page wants them. */
+  async getForPromString(): Promise<MetricValues> {
     const bucket = `${this.name}_bucket`;
     const values: Sample[] = [];
     for (const s of this.series) {

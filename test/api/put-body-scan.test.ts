@@ -5,21 +5,18 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { decodePutFields, decodePutRequest } from '../../src/api/json.js';
+import { decodePutFields } from '../../src/api/json.js';
 import { scanPutBody } from '../../src/api/put-body-scan.js';
 import { Prng } from '../../src/raft/prng.js';
 
-/** What `decode` returns for `body`, or the error it throws. */
-function outcome(decode: (body: Buffer) => unknown, body: Buffer): unknown {
+/** The general decoder's result, or its error. */
+function general(body: Buffer): unknown {
   try {
-    return decode(body);
+    return decodePutFields(body);
   } catch (error) {
     return error;
   }
 }
-
-/** The general decoder's result, or its error. */
-const general = (body: Buffer) => outcome(decodePutFields, body);
 
 const body = (key: string, value: string) => Buffer.from(`{"key":"${key}","value":"${value}"}`, 'latin1');
 
@@ -55,14 +52,14 @@ describe('Put body scanner', () => {
       '{"key":"a=w=","value":"dg=="}', // padding inside
       '{"key":"aw==","value":"dg==', // cut short
       '{"key":"aw==","value":"dg==\x00"}',
-      '{"key":"aw==\n","value":"dg=="}', // a newline, which Go skips
+      '{"key":"aw\\n==","value":"dg=="}', // an escaped newline, which Go's base64 skips
+      '{"key":"aw==\n","value":"dg=="}', // a raw newline, which JSON refuses
       '{"key":"aw=="',
       '',
     ];
     for (const text of declined) {
       const b = Buffer.from(text, 'latin1');
       assert.equal(scanPutBody(b), null, text);
-      assert.deepEqual(outcome(decodePutRequest, b), general(b), text);
     }
   });
 
@@ -70,11 +67,11 @@ describe('Put body scanner', () => {
     const rng = new Prng(20261124);
     const alphabet = 'AZaz09+/=-_"}{,: \\\n\x00\xff';
     let scanned = 0;
-    for (let run = 0; run < 5000; run++) {
+    for (let run = 0; run < 20000; run++) {
       const key = Buffer.from(Array.from({ length: rng.int(6) }, () => rng.int(256)));
       const value = Buffer.from(Array.from({ length: rng.int(12) }, () => rng.int(256)));
       const b = body(key.toString('base64'), value.toString('base64'));
-      for (let m = rng.int(3); m > 0; m--)
+      for (let m = 1 + rng.int(3); m > 0; m--)
         b[rng.int(b.length)] = alphabet.charCodeAt(rng.int(alphabet.length));
       const fast = scanPutBody(b);
       if (fast === null) continue;

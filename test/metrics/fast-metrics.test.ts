@@ -67,6 +67,19 @@ describe('fast metrics', () => {
     series(0).count.inc(3);
     refCount.inc(LABELS[0]!, 3);
     assert.equal(await ours.metrics(), await theirs.metrics());
+    // And as JSON (each sample's labels merged), which aggregation reads; we keep no exemplars.
+    const withoutExemplars = (metrics: Awaited<ReturnType<Registry['getMetricsAsJSON']>>) =>
+      metrics.map((m) => ({
+        ...m,
+        values: m.values.map((v) => {
+          const { exemplar: _, ...rest } = v as typeof v & { exemplar?: unknown };
+          return rest;
+        }),
+      }));
+    assert.deepEqual(
+      withoutExemplars(await ours.getMetricsAsJSON()),
+      withoutExemplars(await theirs.getMetricsAsJSON()),
+    );
     assert.throws(() => new FastHistogram('z', 'Z.', [1, 0.5], []), /bucket bounds must ascend: 1, 0.5/);
   });
 
