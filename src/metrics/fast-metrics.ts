@@ -74,7 +74,7 @@ export class FastCounter implements RenderedMetric {
   }
 
   /** A new series with these labels (the caller keeps it: asking twice makes two). */
-  child(labels: Labels): CounterSeries {
+  child(labels: Labels = {}): CounterSeries {
     const s = new CounterSeries(labels);
     this.series.push(s);
     return s;

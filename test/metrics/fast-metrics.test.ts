@@ -83,15 +83,20 @@ describe('fast metrics', () => {
     assert.throws(() => new FastHistogram('z', 'Z.', [1, 0.5], []), /bucket bounds must ascend: 1, 0.5/);
   });
 
-  test('an unlabelled histogram is there, at zero, before its first observation', async () => {
+  test('an unlabelled counter and histogram are there, at zero, before their first observation', async () => {
     const ours = new Registry();
     const theirs = new Registry();
     const mine = new FastHistogram('y_seconds', 'Y.', BUCKETS, [ours]).child();
     const ref = new Histogram({ name: 'y_seconds', help: 'Y.', buckets: BUCKETS, registers: [theirs] });
+    const myCount = new FastCounter('y_total', 'Ys.', [ours]).child();
+    const refCount = new Counter({ name: 'y_total', help: 'Ys.', registers: [theirs] });
     assert.equal(await ours.metrics(), await theirs.metrics());
     mine.observe(0.002);
     ref.observe(0.002);
+    myCount.inc(4);
+    refCount.inc(4);
     assert.equal(await ours.metrics(), await theirs.metrics());
+    assert.throws(() => myCount.inc(-1), /a counter only goes up/);
     // A registry reset zeroes the series (prom-client drops them until their next observation).
     ours.resetMetrics();
     assert.match(await ours.metrics(), /^y_seconds_count 0$/m);
