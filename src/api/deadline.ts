@@ -5,13 +5,11 @@
  * honour its deadline (DESIGN.md section 4: never a hang).
  */
 import type { Deadline } from '@grpc/grpc-js';
+import { DeadlineQueue } from '../deadline-queue.js';
 import { deadlineExceeded } from '../errors.js';
 
 /** How long after a deadline the API stops waiting: the backend's own, more specific error should win the race. */
 export const DEADLINE_GRACE_MS = 50;
-
-/** The longest delay setTimeout can hold. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const UNIT_MS: Readonly<Record<string, number>> = {
   H: 3_600_000,
@@ -42,6 +40,9 @@ export function grpcCallDeadlineMs(deadline: Deadline, defaultTimeoutMs: number,
   return Number.isFinite(ms) ? ms : now + defaultTimeoutMs;
 }
 
+/** The deadlines of every call waiting in withDeadline, on one timer. */
+const deadlines = new DeadlineQueue();
+
 /**
  * `work`, unless it is still pending DEADLINE_GRACE_MS after `deadlineMs`: then
  * DEADLINE_EXCEEDED. The work is not cancelled (a write may still commit),
@@ -49,21 +50,21 @@ export function grpcCallDeadlineMs(deadline: Deadline, defaultTimeoutMs: number,
  */
 export function withDeadline<T>(work: Promise<T>, deadlineMs: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const delay = Math.min(MAX_TIMER_MS, Math.max(0, deadlineMs - Date.now()) + DEADLINE_GRACE_MS);
-    const timer = setTimeout(() => {
+    // A deadline already past still gets its grace: the backend's own error should win.
+    const deadline = deadlines.add(Math.max(deadlineMs, Date.now()) + DEADLINE_GRACE_MS, () => {
       reject(
         deadlineExceeded(
           'the request deadline passed before the node answered; a write may or may not have been applied',
         ),
       );
-    }, delay);
+    });
     work.then(
       (value) => {
-        clearTimeout(timer);
+        deadlines.cancel(deadline);
         resolve(value);
       },
       (error: unknown) => {
-        clearTimeout(timer);
+        deadlines.cancel(deadline);
         reject(error);
       },
     );
