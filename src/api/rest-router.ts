@@ -65,55 +65,42 @@ export interface RoutingHeaders {
   methodOverride: string | undefined;
 }
 
-/**
- * Match a request (method and raw, still-encoded path) against the routes.
- * A form-urlencoded POST may name another method in X-HTTP-Method-Override,
- * and if no POST route matches it falls back to a GET route of the same path.
- */
-export function matchRoute<H>(
-  routes: readonly Route<H>[],
-  method: string,
-  rawPath: string,
-  headers: RoutingHeaders,
-): RouteMatch<H> {
-  if (headers.contentType !== FORM) {
-    const literal = literalMatches(routes).get(`${method} ${rawPath}`);
-    if (literal !== undefined) return literal;
-  }
-  return matchBySegments(routes, method, rawPath, headers);
-}
-
 const FORM = 'application/x-www-form-urlencoded';
 
 /**
- * Per route table: the match of each route without parameters, by `METHOD /path`. Built on a
- * table's first match, so a table must not change after that (rest.ts builds its table once).
+ * The routes, and the match of each path that is a route's template with no parameters, worked
+ * out when the table is built: for a request that is not a form post the outcome depends only on
+ * the method and the path, so the hot routes (POST /v0/kv) skip splitting and decoding the path.
  */
-const literalTables = new WeakMap<readonly Route<unknown>[], Map<string, RouteMatch<unknown>>>();
+export class RouteTable<H> {
+  private readonly literal = new Map<string, RouteMatch<H>>();
 
-/**
- * The matches of the paths that are a route's template with no parameters, as matchBySegments
- * finds them for a request that is not a form post (its outcome then depends only on the method
- * and the path): the hot routes (POST /v0/kv) skip splitting and decoding the path.
- */
-function literalMatches<H>(routes: readonly Route<H>[]): Map<string, RouteMatch<H>> {
-  let table = literalTables.get(routes) as Map<string, RouteMatch<H>> | undefined;
-  if (table === undefined) {
-    table = new Map();
+  constructor(readonly routes: readonly Route<H>[]) {
+    const noForm = { contentType: undefined, methodOverride: undefined };
     for (const route of routes) {
       if (route.segments.some((s) => typeof s !== 'string')) continue;
-      const noForm = { contentType: undefined, methodOverride: undefined };
       const match = matchBySegments(routes, route.method, route.template, noForm);
       // Shared by every request on the path: frozen, so that no caller can change another's.
       if (match.kind === 'match') Object.freeze(match.params);
-      table.set(`${route.method} ${route.template}`, Object.freeze(match));
+      this.literal.set(`${route.method} ${route.template}`, Object.freeze(match));
     }
-    literalTables.set(routes, table as Map<string, RouteMatch<unknown>>);
   }
-  return table;
+
+  /**
+   * Match a request (method and raw, still-encoded path) against the routes.
+   * A form-urlencoded POST may name another method in X-HTTP-Method-Override,
+   * and if no POST route matches it falls back to a GET route of the same path.
+   */
+  match(method: string, rawPath: string, headers: RoutingHeaders): RouteMatch<H> {
+    if (headers.contentType !== FORM) {
+      const literal = this.literal.get(`${method} ${rawPath}`);
+      if (literal !== undefined) return literal;
+    }
+    return matchBySegments(this.routes, method, rawPath, headers);
+  }
 }
 
-/** matchRoute by splitting and decoding the path and trying each route's segments. */
+/** A match found by splitting and decoding the path and trying each route's segments. */
 function matchBySegments<H>(
   routes: readonly Route<H>[],
   method: string,

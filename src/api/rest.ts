@@ -37,7 +37,7 @@ import { createKvService, type KvService } from './kv-service.js';
 import { type ApiLog, defaultApiLog } from './log.js';
 import type { OpsRoutes } from './ops-routes.js';
 import { parseQuery, populateQuery, type QueryField, type QueryValues } from './query.js';
-import { matchRoute, parseTemplate, type Route } from './rest-router.js';
+import { parseTemplate, type Route, RouteTable } from './rest-router.js';
 import { type HttpError, httpErrorFromStatus, toHttpError } from './status-map.js';
 import type { SizeLimits } from './validate.js';
 
@@ -237,7 +237,7 @@ export function createRestHandler(
   opts: RestOptions,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<unknown> {
   const log = opts.log ?? defaultApiLog;
-  const table = routes(createKvService(backend, opts.limits));
+  const table = new RouteTable(routes(createKvService(backend, opts.limits)));
   const ops = opts.ops;
   /** Serve one request; resolves with the template of the route that took it. */
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<string> => {
@@ -253,7 +253,7 @@ export function createRestHandler(
       }
     }
     const override = req.headers['x-http-method-override'];
-    const match = matchRoute(table, req.method ?? 'GET', rawPath, {
+    const match = table.match(req.method ?? 'GET', rawPath, {
       contentType: req.headers['content-type'],
       methodOverride: Array.isArray(override) ? override[0] : override,
     });
