@@ -49,6 +49,7 @@ export class NodeMetrics {
   private readonly fsyncSeconds: HistogramSeries;
   private readonly appendRoundTripSeconds: FastHistogram;
   private readonly roundTripOf = new Map<string, HistogramSeries>();
+  private readonly appendAnswerSeconds: HistogramSeries;
   private readonly applySeconds: HistogramSeries;
   private readonly appliedEntries: CounterSeries;
   private readonly snapshotsSent: Counter<'result'>;
@@ -109,6 +110,12 @@ export class NodeMetrics {
       FSYNC_BUCKETS_SECONDS,
       registers,
     );
+    this.appendAnswerSeconds = new FastHistogram(
+      'dkv_raft_append_answer_seconds',
+      "As follower: from reading an append to sending its acknowledgement (the wait for the event loop and the durable write). The leader's dkv_raft_append_round_trip_seconds less this is what the network and the leader's own loop added.",
+      FSYNC_BUCKETS_SECONDS,
+      registers,
+    ).child();
     const commits = new FastCounter(
       'dkv_storage_commits_total',
       'Storage write transactions committed, by the thread that committed them: the event loop (blocked for the fsync) or the writer thread.',
@@ -148,6 +155,7 @@ export class NodeMetrics {
       },
       onProposalApplied: (ms) => this.proposalSeconds.observe(ms / 1000),
       onAppendRoundTrip: (peer, ms) => this.roundTrip(peer).observe(ms / 1000),
+      onAppendAnswered: (ms) => this.appendAnswerSeconds.observe(ms / 1000),
       onSnapshotSent: (ok) => (ok ? sent.ok : sent.failed).inc(),
       onSnapshotInstalled: () => this.snapshotsInstalled.inc(),
     };

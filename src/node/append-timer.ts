@@ -1,41 +1,47 @@
 import type { NodeId } from '../raft/index.js';
 
 /**
- * How long a leader's appends take to come back acknowledged, per follower:
- * from the moment an append carrying entries up to index i leaves to the
- * follower's acknowledgement of i, which covers both network hops, the
- * follower's wait for its event loop and its durable write. It is the part of
- * a write's time that the leader's own durable write does not show, and what
+ * How long appends take to be acknowledged, per peer: each append is timed
+ * from a start moment to the acknowledgement that covers its last index.
+ *
+ * On a leader the start is the append leaving for a follower and the end the
+ * follower's acknowledgement read back, which covers both network hops, the
+ * follower's wait for its event loop and its durable write: the part of a
+ * write's time that the leader's own durable write does not show, and what
  * `dkv_raft_append_round_trip_seconds` reports (etcd's peer round trip,
- * measured on the real appends rather than on probes).
+ * measured on the real appends rather than on probes). On a follower the
+ * start is the append read from the leader and the end its acknowledgement
+ * leaving (`dkv_raft_append_answer_seconds`): the round trip less this is
+ * what the network and the leader's own loop added.
  */
 
-/** Appends remembered per follower; past this the oldest are forgotten (a follower that stopped answering). */
+/** Appends remembered per peer; past this the oldest are forgotten (a peer that stopped answering). */
 export const MAX_TIMED_APPENDS = 256;
 
-interface SentAppend {
+interface TimedAppend {
   /** Index of the append's last entry. */
   last: number;
-  /** When it left, in the clock's milliseconds. */
+  /** When its wait started, in the clock's milliseconds. */
   at: number;
 }
 
-/** The leader's appends in flight to each follower, and their round trips once acknowledged. */
+/** Appends not yet acknowledged, per peer, and how long each took once it is. */
 export class AppendTimer {
-  private readonly inFlight = new Map<NodeId, SentAppend[]>();
+  private readonly waiting = new Map<NodeId, TimedAppend[]>();
 
   constructor(private readonly now: () => number = () => performance.now()) {}
 
   /**
-   * An append with entries up to `last` left for `peer`. An append whose entries were already
-   * sent (a resend after a rejection or a lost message) keeps the first send's time: the round
-   * trip is then that of the entries, retries included.
+   * An append with entries up to `last`, to or from `peer`, starts its wait (left for it, or was
+   * read from it). An append whose entries were already timed (a resend after a rejection or a
+   * lost message) keeps the first one's time: the wait is then that of the entries, retries
+   * included.
    */
-  sent(peer: NodeId, last: number): void {
-    let q = this.inFlight.get(peer);
+  started(peer: NodeId, last: number): void {
+    let q = this.waiting.get(peer);
     if (q === undefined) {
       q = [];
-      this.inFlight.set(peer, q);
+      this.waiting.set(peer, q);
     }
     if (q.length > 0 && q[q.length - 1]!.last >= last) return;
     q.push({ last, at: this.now() });
@@ -43,11 +49,11 @@ export class AppendTimer {
   }
 
   /**
-   * `peer` acknowledged its log up to `index`: the round trips (ms) of the appends that
-   * acknowledgement covers, oldest first, each reported once.
+   * An acknowledgement of the log up to `index` was read from `peer` (or leaves for it): the
+   * times (ms) of the appends it covers, oldest first, each reported once.
    */
   acked(peer: NodeId, index: number): number[] {
-    const q = this.inFlight.get(peer);
+    const q = this.waiting.get(peer);
     if (q === undefined || q.length === 0 || q[0]!.last > index) return [];
     const now = this.now();
     const done: number[] = [];
@@ -56,11 +62,12 @@ export class AppendTimer {
   }
 
   /**
-   * Forget what was sent to `peer` (its log diverged and the leader backs up), or to everyone
-   * (this node stopped leading): acknowledgements after that would time the wrong sends.
+   * Forget what was timed with `peer` (a log diverged: the leader backs up, the follower rejected
+   * an append), or with everyone (this node's role changed): acknowledgements after that would
+   * time the wrong appends.
    */
   forget(peer?: NodeId): void {
-    if (peer === undefined) this.inFlight.clear();
-    else this.inFlight.delete(peer);
+    if (peer === undefined) this.waiting.clear();
+    else this.waiting.delete(peer);
   }
 }

@@ -17,6 +17,12 @@ export interface NodeObserver {
    * network hops, the follower's wait for its event loop and its durable write.
    */
   onAppendRoundTrip?(peer: NodeId, ms: number): void;
+  /**
+   * As follower, this node's acknowledgement of an append left `ms` after the append was read:
+   * its wait for its event loop and its durable write. The leader's round trip less this is what
+   * the network and the leader's own loop added.
+   */
+  onAppendAnswered?(ms: number): void;
   /** This node finished sending a snapshot to a follower (`ok` false: the transfer failed). */
   onSnapshotSent?(ok: boolean): void;
   /** This node installed a snapshot received from the leader. */

@@ -130,6 +130,8 @@ export class RaftNode implements KvBackend {
   private readonly turnEnd = new TurnEnd();
   /** The leader's appends to each follower until acknowledged; null when nobody observes round trips. */
   private appendTimer: AppendTimer | null = null;
+  /** Appends read from the leader until this follower acknowledges them; null when nobody observes. */
+  private answerTimer: AppendTimer | null = null;
 
   /** Linearizable reads: one ReadIndex round per turn, then a wait for the applied index. */
   private readonly reads = new ReadBarrier({
@@ -176,6 +178,7 @@ export class RaftNode implements KvBackend {
     });
     this.observer = opts.observer ?? NO_NODE_OBSERVER;
     if (this.observer.onAppendRoundTrip) this.appendTimer = new AppendTimer();
+    if (this.observer.onAppendAnswered) this.answerTimer = new AppendTimer();
   }
 
   /** Bootstrap the log on a fresh store, build the core from storage, connect to peers and start ticking. */
@@ -354,6 +357,11 @@ export class RaftNode implements KvBackend {
     const now = performance.now();
     for (const m of msgs) this.lastHeard.set(m.from, now);
     if (this.appendTimer) this.timeAcks(msgs, this.appendTimer);
+    if (this.answerTimer) {
+      for (const m of msgs)
+        if (m.type === MessageType.App && m.entries.length > 0)
+          this.answerTimer.started(m.from, m.entries.at(-1)!.index);
+    }
     for (const m of msgs) {
       try {
         this.raw.step(m);
@@ -365,6 +373,16 @@ export class RaftNode implements KvBackend {
       }
     }
     this.schedulePump();
+  }
+
+  /** Report how long this follower took to answer the appends its outgoing acknowledgements cover. */
+  private timeAnswers(msgs: Message[], timer: AppendTimer): void {
+    for (const m of msgs) {
+      if (m.type !== MessageType.AppResp) continue;
+      // A rejection: the leader backs up and resends, so what waited would be timed against other entries.
+      if (m.reject) timer.forget(m.to);
+      else for (const ms of timer.acked(m.to, m.index)) this.observer.onAppendAnswered?.(ms);
+    }
   }
 
   /** Report the round trips of the appends that these acknowledgements cover. */
@@ -426,7 +444,7 @@ export class RaftNode implements KvBackend {
       if (this.appendTimer && this.raw.isLeader()) {
         for (const m of early)
           if (m.type === MessageType.App && m.entries.length > 0)
-            this.appendTimer.sent(m.to, m.entries.at(-1)!.index);
+            this.appendTimer.started(m.to, m.entries.at(-1)!.index);
       }
       this.transport.send(early);
     }
@@ -495,7 +513,10 @@ export class RaftNode implements KvBackend {
       this.observer.onSnapshotInstalled?.();
       this.refreshPeers();
     }
-    if (late.length > 0) this.transport.send(late);
+    if (late.length > 0) {
+      if (this.answerTimer) this.timeAnswers(late, this.answerTimer);
+      this.transport.send(late);
+    }
     for (const m of snapshots) this.sendSnapshot(m);
     const membershipChanged = rd.committedEntries.some((e) => e.type === EntryType.ConfChange);
     // Read points.
@@ -580,6 +601,7 @@ export class RaftNode implements KvBackend {
     this.log.info({ role, leader, term: this.raw.raft.term }, 'raft state changed');
     this.observer.onSoftState?.(role, leader, this.raw.raft.term);
     this.appendTimer?.forget();
+    this.answerTimer?.forget();
   }
 
   private refreshPeers(): void {

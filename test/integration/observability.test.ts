@@ -160,6 +160,26 @@ describe('observability of real dkv processes', () => {
       'append round trips to the follower',
     );
     assert.equal(grew('dkv_raft_append_round_trip_seconds_count'), 0, 'a follower times none');
+    // The follower timed its answers to the leader's appends; a leader answers none.
+    const answered = grew('dkv_raft_append_answer_seconds_count');
+    assert.ok(answered >= 1, 'the follower timed its answers');
+    assert.equal(
+      total(leaderAfter, 'dkv_raft_append_answer_seconds_count'),
+      total(leaderBefore, 'dkv_raft_append_answer_seconds_count'),
+      'a leader answers no appends',
+    );
+    // Each answer lies inside the leader's round trip of the same append, so on the mean too.
+    const meanOf = (after: Map<string, Family>, before: Map<string, Family>, name: string, labels = {}) =>
+      (total(after, `${name}_sum`, labels) - total(before, `${name}_sum`, labels)) /
+      (total(after, `${name}_count`, labels) - total(before, `${name}_count`, labels));
+    const answerMean = meanOf(after, before, 'dkv_raft_append_answer_seconds');
+    const roundTripMean = meanOf(leaderAfter, leaderBefore, 'dkv_raft_append_round_trip_seconds', {
+      peer: follower.id,
+    });
+    assert.ok(
+      answerMean < roundTripMean,
+      `the follower's mean answer ${answerMean} s within the leader's mean round trip ${roundTripMean} s`,
+    );
     assert.ok(
       value(leaderAfter, 'dkv_storage_fsync_duration_seconds_count') >
         value(leaderBefore, 'dkv_storage_fsync_duration_seconds_count'),

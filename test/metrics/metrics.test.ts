@@ -117,6 +117,8 @@ describe('node metrics', () => {
     node.onAppendRoundTrip!('b', 3);
     node.onAppendRoundTrip!('b', 0.5);
     node.onAppendRoundTrip!('c', 7);
+    node.onAppendAnswered!(1.5);
+    node.onAppendAnswered!(6);
     const f = await page(metrics);
     assert.equal(value(f, 'dkv_proposal_duration_seconds_count'), 2);
     assert.ok(Math.abs(value(f, 'dkv_proposal_duration_seconds_sum') - 2.003) < 1e-9);
@@ -135,6 +137,9 @@ describe('node metrics', () => {
     assert.ok(Math.abs(value(f, 'dkv_raft_append_round_trip_seconds_sum', { peer: 'b' }) - 0.0035) < 1e-12);
     assert.equal(value(f, 'dkv_raft_append_round_trip_seconds_bucket', { peer: 'b', le: '0.0008' }), 1);
     assert.equal(value(f, 'dkv_raft_append_round_trip_seconds_count', { peer: 'c' }), 1);
+    assert.equal(value(f, 'dkv_raft_append_answer_seconds_count'), 2);
+    assert.ok(Math.abs(value(f, 'dkv_raft_append_answer_seconds_sum') - 0.0075) < 1e-12);
+    assert.equal(value(f, 'dkv_raft_append_answer_seconds_bucket', { le: '0.0016' }), 1);
   });
 
   it('include the default process metrics and still parse strictly', async () => {

@@ -1,4 +1,4 @@
-/** AppendTimer: the round trips of a leader's appends, per follower. */
+/** AppendTimer: how long appends wait for their acknowledgement, per peer (a leader's round trips, a follower's answers). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AppendTimer, MAX_TIMED_APPENDS } from '../../src/node/append-timer.js';
@@ -12,9 +12,9 @@ function timer(): { t: AppendTimer; at: (ms: number) => void } {
 test('an acknowledgement reports the round trip of each append it covers, once', () => {
   const { t, at } = timer();
   at(10);
-  t.sent('b', 5);
+  t.started('b', 5);
   at(12);
-  t.sent('b', 9);
+  t.started('b', 9);
   at(15);
   assert.deepEqual(t.acked('b', 4), [], 'covers neither');
   assert.deepEqual(t.acked('b', 5), [5]);
@@ -27,11 +27,11 @@ test('an acknowledgement reports the round trip of each append it covers, once',
 test('one acknowledgement of several appends reports each, oldest first', () => {
   const { t, at } = timer();
   at(0);
-  t.sent('b', 3);
+  t.started('b', 3);
   at(1);
-  t.sent('b', 6);
+  t.started('b', 6);
   at(2);
-  t.sent('b', 8);
+  t.started('b', 8);
   at(7);
   assert.deepEqual(t.acked('b', 7), [7, 6]);
   assert.deepEqual(t.acked('b', 8), [5]);
@@ -40,8 +40,8 @@ test('one acknowledgement of several appends reports each, oldest first', () => 
 test('followers are timed apart', () => {
   const { t, at } = timer();
   at(0);
-  t.sent('b', 4);
-  t.sent('c', 4);
+  t.started('b', 4);
+  t.started('c', 4);
   at(3);
   assert.deepEqual(t.acked('c', 4), [3]);
   at(9);
@@ -51,10 +51,10 @@ test('followers are timed apart', () => {
 test('entries sent again keep the first send time', () => {
   const { t, at } = timer();
   at(0);
-  t.sent('b', 4);
+  t.started('b', 4);
   at(5);
-  t.sent('b', 4); // a resend of the same entries
-  t.sent('b', 3); // or of fewer
+  t.started('b', 4); // a resend of the same entries
+  t.started('b', 3); // or of fewer
   at(6);
   assert.deepEqual(t.acked('b', 4), [6]);
 });
@@ -62,14 +62,14 @@ test('entries sent again keep the first send time', () => {
 test('forget drops one follower or all: later acks report nothing until new sends', () => {
   const { t, at } = timer();
   at(0);
-  t.sent('b', 4);
-  t.sent('c', 4);
+  t.started('b', 4);
+  t.started('c', 4);
   t.forget('b');
   at(2);
   assert.deepEqual(t.acked('b', 4), []);
   t.forget();
   assert.deepEqual(t.acked('c', 4), []);
-  t.sent('b', 2); // after a rejection the leader backs up and sends lower indexes: timed afresh
+  t.started('b', 2); // after a rejection the leader backs up and sends lower indexes: timed afresh
   at(3);
   assert.deepEqual(t.acked('b', 2), [1]);
 });
@@ -78,7 +78,7 @@ test('a follower that never answers costs a bounded queue: the oldest sends are 
   const { t, at } = timer();
   for (let i = 1; i <= MAX_TIMED_APPENDS + 10; i++) {
     at(i);
-    t.sent('b', i);
+    t.started('b', i);
   }
   at(1000);
   const rtts = t.acked('b', MAX_TIMED_APPENDS + 10);
