@@ -36,6 +36,8 @@ export interface BenchCluster {
   readonly durableWriteMetric: string;
   /** The leader's histogram of append round trips by follower (label `peer`), if the system has one. */
   readonly appendRoundTripMetric?: string;
+  /** Each follower's histogram of its time to answer an append, if the system has one. */
+  readonly appendAnswerMetric?: string;
   /** Every put the benchmark sent this cluster, numbered, for the lost-write check. */
   readonly writes: WriteLedger;
   /** Ask the nodes who leads; throws if they do not agree on one leader within `timeoutMs`. */

@@ -192,6 +192,7 @@ function benchTable(cells: CellResult[]): string {
       fmtPerNode(c.servers.map((s) => s.rssMb)),
       fmtMsPerNode(c.disk.servers.map((d) => d.meanMs)),
       c.appendRoundTrips.length > 0 ? fmtMsPerNode(c.appendRoundTrips.map((r) => r.meanMs)) : '-',
+      c.appendAnswers.length > 0 ? fmtMsPerNode(c.appendAnswers.map((r) => r.meanMs)) : '-',
       fmtDiskPerRequest(diskPerRequest(c.disk, c.load.throughput)),
       fmtMachine(c.machine),
       c.load.generatorCpuPercent.toFixed(0),
@@ -217,6 +218,7 @@ function benchTable(cells: CellResult[]): string {
       'RSS MB L/F/F',
       'durable write ms L/F/F',
       'append round trip ms F/F',
+      'append answer ms F/F',
       'disk writes/flushes per req',
       'machine steal/idle %',
       'gen CPU%',
@@ -257,7 +259,7 @@ function benchNotes(
   const bad = Object.entries(shutdown).filter(([, how]) => !stoppedCleanly(how));
   if (bad.length > 0) notes.push(`- shutdown: ${bad.map(([id, how]) => `${id} ${how}`).join(', ')}`);
   notes.push(
-    '- server CPU% is % of one core over the cell (warm-up included), leader first; server CPU µs/req is the three servers together per request, user (their own code) / sys (the kernel for them: fsync, sockets, scheduling); RSS at the end of the cell; durable write ms is the mean LMDB durable commit of each server as it times it (dkv_storage_fsync_duration_seconds); append round trip ms is the mean time, as the leader times it, from an append leaving for each follower to its acknowledgement by that follower (dkv_raft_append_round_trip_seconds: both network hops, the wait of the follower for its event loop, and its durable write); disk writes/flushes per req are the write requests and cache flushes of the data disk (all of the machine, from /proc/diskstats) per request; machine steal/idle % is the share of the time of all CPUs (from /proc/stat, warm-up included) that the hypervisor gave to other guests while this machine had work, and that no task wanted: steal moves with the load of the host, and a cell run under high steal is slower for reasons no server controls; gen CPU% is the load generator over the measured window; acked writes lost: of every put acknowledged so far, those whose key, read back linearizably after the cell, holds a value written by a put acknowledged before they were sent, or no value any put to it wrote (lost of acknowledged, and the keys judged).',
+    "- server CPU% is % of one core over the cell (warm-up included), leader first; server CPU µs/req is the three servers together per request, user (their own code) / sys (the kernel for them: fsync, sockets, scheduling); RSS at the end of the cell; durable write ms is the mean LMDB durable commit of each server as it times it (dkv_storage_fsync_duration_seconds); append round trip ms is the mean time, as the leader times it, from an append leaving for each follower to its acknowledgement by that follower (dkv_raft_append_round_trip_seconds: both network hops, the wait of the follower for its event loop, and its durable write); append answer ms is the mean time each follower takes from reading an append to sending its acknowledgement (dkv_raft_append_answer_seconds: its wait for its event loop and its durable write), so that round trip less answer is what the network and the leader's own loop added; disk writes/flushes per req are the write requests and cache flushes of the data disk (all of the machine, from /proc/diskstats) per request; machine steal/idle % is the share of the time of all CPUs (from /proc/stat, warm-up included) that the hypervisor gave to other guests while this machine had work, and that no task wanted: steal moves with the load of the host, and a cell run under high steal is slower for reasons no server controls; gen CPU% is the load generator over the measured window; acked writes lost: of every put acknowledged so far, those whose key, read back linearizably after the cell, holds a value written by a put acknowledged before they were sent, or no value any put to it wrote (lost of acknowledged, and the keys judged).",
   );
   return notes;
 }

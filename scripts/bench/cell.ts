@@ -17,7 +17,7 @@ import { preloadKeys } from './preload.js';
 import { type ProcessStats, ProcSampler } from './proc-stats.js';
 import { readBack } from './read-back.js';
 import { fmtLost, fmtMs, fmtRate } from './report.js';
-import { RoundTripSampler, type RoundTrips } from './round-trip.js';
+import { AnswerSampler, RoundTripSampler, type RoundTrips } from './round-trip.js';
 import type { Operation } from './workload.js';
 import { STAMP_BYTES, type WriteCheck } from './write-ledger.js';
 
@@ -131,6 +131,8 @@ export interface CellResult {
   machine: MachineStats;
   /** The leader's append round trips per follower (followers in order); empty if the system reports none. */
   appendRoundTrips: RoundTrips[];
+  /** Each follower's time from reading an append to acknowledging it (in order); empty if the system reports none. */
+  appendAnswers: RoundTrips[];
   leaderBefore: LeaderInfo;
   /** null when no leader was agreed on within 10 s after the cell. */
   leaderAfter: LeaderInfo | null;
@@ -217,10 +219,14 @@ export async function runCell(
         ordered.slice(1).map((n) => n.id),
       )
     : null;
+  const answers = cluster.appendAnswerMetric
+    ? new AnswerSampler(ordered.slice(1), cluster.appendAnswerMetric)
+    : null;
   const { node: target, address } = cellTarget(cluster, spec);
   const name = cellName(spec);
   await diskSampler.start();
   await roundTrips?.start();
+  await answers?.start();
   sampler.start();
   machineSampler.start();
   const { result } = await cellLoad(cluster, spec, address, settings, {
@@ -232,6 +238,7 @@ export async function runCell(
   const stats = sampler.stop();
   const disk = await diskSampler.stop();
   const appendRoundTrips = (await roundTrips?.stop()) ?? [];
+  const appendAnswers = (await answers?.stop()) ?? [];
   let leaderAfter: LeaderInfo | null = null;
   try {
     leaderAfter = await cluster.waitForLeader(10_000);
@@ -249,6 +256,7 @@ export async function runCell(
     disk,
     machine,
     appendRoundTrips,
+    appendAnswers,
     leaderBefore,
     leaderAfter,
     leaderChanged:

@@ -48,6 +48,7 @@ export class DkvCluster extends LocalBenchCluster<DkvNode> {
   readonly system = 'dkv' as const;
   readonly durableWriteMetric = 'dkv_storage_fsync_duration_seconds';
   readonly appendRoundTripMetric = 'dkv_raft_append_round_trip_seconds';
+  readonly appendAnswerMetric = 'dkv_raft_append_answer_seconds';
 
   /** Start three nodes and wait until they agree on a leader. */
   static async start(opts: DkvClusterOptions = {}): Promise<DkvCluster> {

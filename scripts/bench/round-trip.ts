@@ -1,18 +1,26 @@
 /**
  * The leader's append round trips over a cell, per follower: dkv's
  * `dkv_raft_append_round_trip_seconds{peer}`, from an append leaving to the
- * follower's acknowledgement of it. With each node's durable write it splits a
- * write's time into the disk's part and the rest (both network hops and each
- * side's wait for its event loop). etcd has no such histogram (its peer round
- * trip is a probe's, without the fsync), so only dkv's clusters name one.
+ * follower's acknowledgement of it; and each follower's own time to answer
+ * them, `dkv_raft_append_answer_seconds`, from reading an append to sending
+ * its acknowledgement. The round trip less the answer is both network hops and
+ * the leader's own loop; the answer less the durable write is the follower's
+ * wait for its event loop. etcd has no such histograms (its peer round trip is
+ * a probe's, without the fsync), so only dkv's clusters name them.
  */
 import { parsePromText, samples } from '../prom-text.js';
-import { type HistogramTotals, type MetricsServer, meanMsBetween, scrapeMetrics } from './disk-stats.js';
+import {
+  type HistogramTotals,
+  type MetricsServer,
+  meanMsBetween,
+  parseHistogramTotals,
+  scrapeMetrics,
+} from './disk-stats.js';
 
-/** A follower's append round trips over a cell. */
+/** A follower's append round trips, or its answers to appends, over a cell. */
 export interface RoundTrips {
   id: string;
-  /** Mean round trip in milliseconds; NaN if no append was timed or no metrics. */
+  /** Mean time in milliseconds; NaN if no append was timed or no metrics. */
   meanMs: number;
 }
 
@@ -78,5 +86,31 @@ export class RoundTripSampler {
 
   async stop(): Promise<RoundTrips[]> {
     return roundTripsBetween(this.before, await this.scrape(), this.followers);
+  }
+}
+
+/** Samples each follower's answer time to appends (a histogram on its own /metrics) from start() to stop(). */
+export class AnswerSampler {
+  private before: (HistogramTotals | null)[] = [];
+
+  constructor(
+    private readonly followers: MetricsServer[],
+    private readonly metric: string,
+  ) {}
+
+  private scrape(): Promise<(HistogramTotals | null)[]> {
+    return Promise.all(
+      this.followers.map((f) => scrapeMetrics(f, (text) => parseHistogramTotals(text, this.metric))),
+    );
+  }
+
+  async start(): Promise<void> {
+    this.before = await this.scrape();
+  }
+
+  /** Each follower's mean answer (ms) over the period, in the order given; NaN where none was timed. */
+  async stop(): Promise<RoundTrips[]> {
+    const after = await this.scrape();
+    return this.followers.map((f, i) => ({ id: f.id, meanMs: meanMsBetween(this.before[i], after[i]) }));
   }
 }

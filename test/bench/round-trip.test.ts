@@ -4,6 +4,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import {
+  AnswerSampler,
   parseHistogramByLabel,
   RoundTripSampler,
   roundTripsBetween,
@@ -82,5 +83,55 @@ test('RoundTripSampler scrapes a real /metrics endpoint before and after', async
     assert.ok(Number.isNaN((await gone.stop())[0]!.meanMs));
   } finally {
     server.close();
+  }
+});
+
+const ANSWER = 'dkv_raft_append_answer_seconds';
+
+function answerPage(count: number, sum: number): string {
+  return [
+    `# HELP ${ANSWER} As follower: append answers.`,
+    `# TYPE ${ANSWER} histogram`,
+    `${ANSWER}_bucket{le="+Inf"} ${count}`,
+    `${ANSWER}_sum ${sum}`,
+    `${ANSWER}_count ${count}`,
+    '',
+  ].join('\n');
+}
+
+test('AnswerSampler reads each follower its own mean answer over the period', async () => {
+  const bodies = [answerPage(10, 0.02), answerPage(0, 0)];
+  const servers = bodies.map((_, i) =>
+    createServer((req, res) => {
+      if (req.url !== '/metrics') {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': 'text/plain' }).end(bodies[i]);
+    }),
+  );
+  await Promise.all(servers.map((s) => new Promise<void>((r) => s.listen(0, '127.0.0.1', r))));
+  try {
+    const url = (i: number) => `http://127.0.0.1:${(servers[i]!.address() as AddressInfo).port}`;
+    const sampler = new AnswerSampler(
+      [
+        { id: 'b', restUrl: url(0) },
+        { id: 'c', restUrl: url(1) },
+        { id: 'd', restUrl: 'http://127.0.0.1:1' },
+      ],
+      ANSWER,
+    );
+    await sampler.start();
+    bodies[0] = answerPage(14, 0.03);
+    const r = await sampler.stop();
+    assert.deepEqual(
+      r.map((x) => x.id),
+      ['b', 'c', 'd'],
+    );
+    assert.ok(Math.abs(r[0]!.meanMs - 2.5) < 1e-9, `b ${r[0]!.meanMs}`);
+    assert.ok(Number.isNaN(r[1]!.meanMs), 'c answered nothing in between');
+    assert.ok(Number.isNaN(r[2]!.meanMs), 'd cannot be reached: no figure rather than a wrong one');
+  } finally {
+    for (const s of servers) s.close();
   }
 });
