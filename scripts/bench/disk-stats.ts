@@ -116,7 +116,11 @@ export async function scrapeMetrics<T>(server: MetricsServer, parse: (text: stri
   }
 }
 
-function scrape(server: MetricsServer, metric: string): Promise<HistogramTotals | null> {
+/** A server's `metric` count and sum now; null if it cannot be scraped or does not report it. */
+export function scrapeHistogramTotals(
+  server: MetricsServer,
+  metric: string,
+): Promise<HistogramTotals | null> {
   return scrapeMetrics(server, (text) => parseHistogramTotals(text, metric));
 }
 
@@ -148,7 +152,7 @@ export class DiskSampler {
   }
 
   async start(): Promise<void> {
-    this.startTotals = await Promise.all(this.servers.map((s) => scrape(s, this.metric)));
+    this.startTotals = await Promise.all(this.servers.map((s) => scrapeHistogramTotals(s, this.metric)));
     this.startCounters = readDiskCounters(this.device);
     this.startWall = performance.now();
   }
@@ -156,7 +160,7 @@ export class DiskSampler {
   async stop(): Promise<DiskStats> {
     const wall = (performance.now() - this.startWall) / 1000;
     const end = readDiskCounters(this.device);
-    const totals = await Promise.all(this.servers.map((s) => scrape(s, this.metric)));
+    const totals = await Promise.all(this.servers.map((s) => scrapeHistogramTotals(s, this.metric)));
     const rate = (n: number) => (wall > 0 ? n / wall : Number.NaN);
     const start = this.startCounters;
     return {

@@ -13,7 +13,7 @@ import {
   type HistogramTotals,
   type MetricsServer,
   meanMsBetween,
-  parseHistogramTotals,
+  scrapeHistogramTotals,
   scrapeMetrics,
 } from './disk-stats.js';
 
@@ -99,9 +99,7 @@ export class AnswerSampler {
   ) {}
 
   private scrape(): Promise<(HistogramTotals | null)[]> {
-    return Promise.all(
-      this.followers.map((f) => scrapeMetrics(f, (text) => parseHistogramTotals(text, this.metric))),
-    );
+    return Promise.all(this.followers.map((f) => scrapeHistogramTotals(f, this.metric)));
   }
 
   async start(): Promise<void> {

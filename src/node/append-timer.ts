@@ -1,4 +1,4 @@
-import type { NodeId } from '../raft/index.js';
+import { type Message, MessageType, type NodeId } from '../raft/index.js';
 
 /**
  * How long appends take to be acknowledged, per peer: each append is timed
@@ -69,5 +69,32 @@ export class AppendTimer {
   forget(peer?: NodeId): void {
     if (peer === undefined) this.waiting.clear();
     else this.waiting.delete(peer);
+  }
+
+  /**
+   * Start the wait of each append among `msgs` that carries entries; its peer is the message's
+   * `end`: `to` for appends this node sends, `from` for appends it reads.
+   */
+  startAppends(msgs: readonly Message[], end: 'from' | 'to'): void {
+    for (const m of msgs)
+      if (m.type === MessageType.App && m.entries.length > 0) this.started(m[end], m.entries.at(-1)!.index);
+  }
+
+  /**
+   * End the waits that the acknowledgements among `msgs` cover, calling `report` with each one's
+   * peer (the message's `end`) and time. A rejection forgets that peer's waits instead: the
+   * leader backs up and resends, so later acknowledgements would time the wrong appends.
+   */
+  endWithAcks(
+    msgs: readonly Message[],
+    end: 'from' | 'to',
+    report: (peer: NodeId, ms: number) => void,
+  ): void {
+    for (const m of msgs) {
+      if (m.type !== MessageType.AppResp) continue;
+      const peer = m[end];
+      if (m.reject) this.forget(peer);
+      else for (const ms of this.acked(peer, m.index)) report(peer, ms);
+    }
   }
 }

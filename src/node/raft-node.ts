@@ -132,6 +132,10 @@ export class RaftNode implements KvBackend {
   private appendTimer: AppendTimer | null = null;
   /** Appends read from the leader until this follower acknowledges them; null when nobody observes. */
   private answerTimer: AppendTimer | null = null;
+  /** What the two timers tell the observer. */
+  private readonly reportRoundTrip = (peer: NodeId, ms: number): void =>
+    this.observer.onAppendRoundTrip?.(peer, ms);
+  private readonly reportAnswer = (_leader: NodeId, ms: number): void => this.observer.onAppendAnswered?.(ms);
 
   /** Linearizable reads: one ReadIndex round per turn, then a wait for the applied index. */
   private readonly reads = new ReadBarrier({
@@ -356,12 +360,10 @@ export class RaftNode implements KvBackend {
     if (this.stopped || !this.raw) return;
     const now = performance.now();
     for (const m of msgs) this.lastHeard.set(m.from, now);
-    if (this.appendTimer) this.timeAcks(msgs, this.appendTimer);
-    if (this.answerTimer) {
-      for (const m of msgs)
-        if (m.type === MessageType.App && m.entries.length > 0)
-          this.answerTimer.started(m.from, m.entries.at(-1)!.index);
-    }
+    // As leader: the acknowledgements end the round trips of the appends they cover.
+    this.appendTimer?.endWithAcks(msgs, 'from', this.reportRoundTrip);
+    // As follower: the appends start the wait that this node's acknowledgements will end.
+    this.answerTimer?.startAppends(msgs, 'from');
     for (const m of msgs) {
       try {
         this.raw.step(m);
@@ -373,26 +375,6 @@ export class RaftNode implements KvBackend {
       }
     }
     this.schedulePump();
-  }
-
-  /** Report how long this follower took to answer the appends its outgoing acknowledgements cover. */
-  private timeAnswers(msgs: Message[], timer: AppendTimer): void {
-    for (const m of msgs) {
-      if (m.type !== MessageType.AppResp) continue;
-      // A rejection: the leader backs up and resends, so what waited would be timed against other entries.
-      if (m.reject) timer.forget(m.to);
-      else for (const ms of timer.acked(m.to, m.index)) this.observer.onAppendAnswered?.(ms);
-    }
-  }
-
-  /** Report the round trips of the appends that these acknowledgements cover. */
-  private timeAcks(msgs: Message[], timer: AppendTimer): void {
-    for (const m of msgs) {
-      if (m.type !== MessageType.AppResp) continue;
-      // A rejection sends the leader back to probing: later acks would time the wrong sends.
-      if (m.reject) timer.forget(m.from);
-      else for (const ms of timer.acked(m.from, m.index)) this.observer.onAppendRoundTrip?.(m.from, ms);
-    }
   }
 
   /** A peer could not be reached (TransportHandlers.onUnreachable). */
@@ -441,11 +423,7 @@ export class RaftNode implements KvBackend {
       else late.push(m);
     }
     if (early.length > 0) {
-      if (this.appendTimer && this.raw.isLeader()) {
-        for (const m of early)
-          if (m.type === MessageType.App && m.entries.length > 0)
-            this.appendTimer.started(m.to, m.entries.at(-1)!.index);
-      }
+      if (this.raw.isLeader()) this.appendTimer?.startAppends(early, 'to');
       this.transport.send(early);
     }
     // Persist in this turn's group commit; apply what is committed. The store waits for the fsync
@@ -514,7 +492,7 @@ export class RaftNode implements KvBackend {
       this.refreshPeers();
     }
     if (late.length > 0) {
-      if (this.answerTimer) this.timeAnswers(late, this.answerTimer);
+      this.answerTimer?.endWithAcks(late, 'to', this.reportAnswer);
       this.transport.send(late);
     }
     for (const m of snapshots) this.sendSnapshot(m);

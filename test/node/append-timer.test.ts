@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AppendTimer, MAX_TIMED_APPENDS } from '../../src/node/append-timer.js';
+import { EntryType, MessageType, makeMessage } from '../../src/raft/index.js';
 
 /** A timer on a clock the test moves. */
 function timer(): { t: AppendTimer; at: (ms: number) => void } {
@@ -84,4 +85,41 @@ test('a follower that never answers costs a bounded queue: the oldest sends are 
   const rtts = t.acked('b', MAX_TIMED_APPENDS + 10);
   assert.equal(rtts.length, MAX_TIMED_APPENDS);
   assert.equal(rtts[0], 1000 - 11, 'the first kept send is the 11th');
+});
+
+test('startAppends and endWithAcks time the appends among messages, from either end', () => {
+  const { t, at } = timer();
+  const entry = (index: number) => ({ term: 1, index, type: EntryType.Normal, data: new Uint8Array(0) });
+  at(0);
+  // A follower reads appends from leader a: a heartbeat and an empty append start nothing.
+  t.startAppends(
+    [
+      makeMessage({ type: MessageType.App, from: 'a', to: 'b', entries: [entry(1), entry(2)] }),
+      makeMessage({ type: MessageType.App, from: 'a', to: 'b', entries: [] }),
+      makeMessage({ type: MessageType.Heartbeat, from: 'a', to: 'b' }),
+    ],
+    'from',
+  );
+  at(4);
+  const reported: [string, number][] = [];
+  // Its acknowledgement leaves for a: the peer is the message's `to`.
+  t.endWithAcks(
+    [
+      makeMessage({ type: MessageType.HeartbeatResp, from: 'b', to: 'a' }),
+      makeMessage({ type: MessageType.AppResp, from: 'b', to: 'a', index: 2 }),
+    ],
+    'to',
+    (peer, ms) => reported.push([peer, ms]),
+  );
+  assert.deepEqual(reported, [['a', 4]]);
+
+  // A rejection forgets what waited on that peer.
+  t.startAppends([makeMessage({ type: MessageType.App, from: 'a', to: 'b', entries: [entry(3)] })], 'from');
+  t.endWithAcks(
+    [makeMessage({ type: MessageType.AppResp, from: 'b', to: 'a', index: 2, reject: true })],
+    'to',
+    (peer, ms) => reported.push([peer, ms]),
+  );
+  assert.deepEqual(t.acked('a', 3), [], 'forgotten on the rejection');
+  assert.equal(reported.length, 1);
 });
